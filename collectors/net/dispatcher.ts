@@ -1,0 +1,79 @@
+import dns from 'node:dns';
+import { isIP, type LookupFunction } from 'node:net';
+import ipaddr from 'ipaddr.js';
+import { Agent, buildConnector } from 'undici';
+import { applyConnectTo, type ConnectToRule } from '../../src/lib/server/config.ts';
+
+/** A host we refuse to connect to (IP literal, or a name resolving to a non-public address). */
+export class RefusedAddressError extends Error {
+  readonly code = 'E_REFUSED_ADDRESS';
+}
+
+/** Public unicast only: loopback, private, link-local, CGNAT, multicast and the like are refused. */
+export function isPublicAddress(address: string): boolean {
+  if (!ipaddr.isValid(address)) return false;
+  let addr = ipaddr.parse(address);
+  if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()) {
+    addr = (addr as ipaddr.IPv6).toIPv4Address();
+  }
+  return addr.range() === 'unicast';
+}
+
+/** DNS lookup that fails when any answer is not a public address (so a name cannot smuggle us inside). */
+const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
+  dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
+    if (err) return callback(err, '', 0);
+    const list = addresses as dns.LookupAddress[];
+    const bad = list.find((a) => !isPublicAddress(a.address));
+    if (bad || list.length === 0) {
+      return callback(
+        new RefusedAddressError(`${hostname} resolves to ${bad?.address ?? 'nothing'}, not a public address`),
+        '',
+        0
+      );
+    }
+    if (options.all) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, list);
+    callback(null, list[0].address, list[0].family);
+  });
+};
+
+export interface DispatcherOptions {
+  connectTo: ConnectToRule[];
+  /** The own server may live on loopback or a private network; peers may not. */
+  allowPrivate: boolean;
+  connectTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+  connections?: number;
+}
+
+/**
+ * One undici Agent for a kind of traffic. Connect-to rules (curl's meaning) change where the socket
+ * goes, never the name: TLS is still verified against the requested host name.
+ */
+export function createDispatcher(o: DispatcherOptions): Agent {
+  const base = buildConnector({
+    timeout: o.connectTimeoutMs ?? 10_000,
+    ...(o.allowPrivate ? {} : { lookup: publicOnlyLookup })
+  });
+  return new Agent({
+    headersTimeout: o.headersTimeoutMs ?? 15_000,
+    bodyTimeout: o.bodyTimeoutMs ?? 15_000,
+    connections: o.connections ?? 4,
+    keepAliveTimeout: 4_000,
+    connect: (opts, callback) => {
+      // IP literals are refused before any rule: a peer list naming an address is never followed.
+      if (!o.allowPrivate && isIP(opts.hostname.replace(/^\[|\]$/g, ''))) {
+        callback(new RefusedAddressError(`${opts.hostname} is an IP address; only host names are crawled`), null);
+        return;
+      }
+      const defaultPort = opts.protocol === 'https:' ? 443 : 80;
+      const port = opts.port ? Number(opts.port) : defaultPort;
+      const target = applyConnectTo(o.connectTo, opts.hostname, port);
+      if (target.mapped) {
+        return base({ ...opts, hostname: target.host, port: String(target.port) }, callback);
+      }
+      return base(opts, callback);
+    }
+  });
+}

@@ -1,0 +1,84 @@
+-- Peer servers: one observation per peer per crawl run; crawl state per host for politeness.
+
+CREATE TABLE peer_hosts (
+  domain VARCHAR PRIMARY KEY,
+  state VARCHAR NOT NULL DEFAULT 'new',
+  consecutive_failures INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at TIMESTAMPTZ,
+  last_attempt_at TIMESTAMPTZ,
+  last_outcome VARCHAR,
+  first_seen_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE peer_obs (
+  run_id INTEGER NOT NULL,
+  domain VARCHAR NOT NULL,
+  observed_at TIMESTAMPTZ NOT NULL,
+  outcome VARCHAR NOT NULL CHECK (outcome IN ('ok', 'unreachable', 'timeout', 'tls_error', 'http_error', 'not_json',
+    'invalid', 'too_large', 'redirect_refused', 'refused_address', 'robots_disallowed', 'gone')),
+  http_status INTEGER,
+  software VARCHAR,
+  software_version VARCHAR,
+  users_total BIGINT,
+  users_active_month BIGINT,
+  users_active_halfyear BIGINT,
+  local_posts BIGINT,
+  open_registrations BOOLEAN,
+  suspect BOOLEAN NOT NULL DEFAULT false,
+  suspect_reasons VARCHAR,
+  nodeinfo_version VARCHAR,
+  error VARCHAR,
+  raw JSON,
+  PRIMARY KEY (run_id, domain)
+);
+
+CREATE VIEW peer_observations AS
+SELECT domain, observed_at, outcome, http_status, software, software_version, users_total, users_active_month,
+       users_active_halfyear, local_posts, open_registrations, suspect, suspect_reasons, run_id, nodeinfo_version, error
+FROM peer_obs;
+
+-- Only what concerns us: a peer's public block list naming our own domain (by name or digest).
+CREATE TABLE peer_limit_obs (
+  run_id INTEGER NOT NULL,
+  peer_domain VARCHAR NOT NULL,
+  observed_at TIMESTAMPTZ NOT NULL,
+  severity VARCHAR NOT NULL,
+  matched_by VARCHAR NOT NULL CHECK (matched_by IN ('domain', 'digest')),
+  comment VARCHAR,
+  PRIMARY KEY (run_id, peer_domain)
+);
+
+CREATE TABLE federation_days (
+  day DATE PRIMARY KEY,
+  run_id INTEGER NOT NULL,
+  peers_known INTEGER NOT NULL,
+  peers_reachable INTEGER NOT NULL,
+  reach_users BIGINT NOT NULL,
+  reach_active_month BIGINT NOT NULL
+);
+
+CREATE VIEW federation_daily AS
+SELECT day, peers_known, peers_reachable, reach_users, reach_active_month FROM federation_days;
+
+CREATE VIEW peer_latest AS
+WITH latest AS (
+  SELECT * FROM peer_obs QUALIFY row_number() OVER (PARTITION BY domain ORDER BY observed_at DESC, run_id DESC) = 1
+)
+SELECT h.domain, h.first_seen_at, coalesce(k.last_seen_at, h.last_attempt_at) AS last_seen_at,
+       coalesce(k.in_peers_list, false) AS in_peers_list, l.outcome, l.software, l.software_version,
+       l.users_total, l.users_active_month, l.observed_at, l.suspect
+FROM peer_hosts h
+LEFT JOIN known_peers k USING (domain)
+LEFT JOIN latest l USING (domain);
+
+-- A peer limits us from the first crawl that saw it to the last; a later crawl without it ends it.
+CREATE VIEW peers_limiting_us AS
+WITH last_ok AS (
+  SELECT domain, max(observed_at) AS last_ok_at FROM peer_obs WHERE outcome = 'ok' GROUP BY domain
+)
+SELECT p.peer_domain, arg_max(p.severity, p.observed_at) AS severity, arg_max(p.matched_by, p.observed_at) AS matched_by,
+       arg_max(p.comment, p.observed_at) AS comment, min(p.observed_at) AS first_seen_at, max(p.observed_at) AS last_seen_at
+FROM peer_limit_obs p
+LEFT JOIN last_ok o ON o.domain = p.peer_domain
+GROUP BY p.peer_domain, o.last_ok_at
+HAVING o.last_ok_at IS NULL OR max(p.observed_at) >= o.last_ok_at;
