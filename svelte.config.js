@@ -9,11 +9,27 @@ const config = {
     // Collectors, the simulator and the scripts live outside src/ and are type-checked with it.
     typescript: {
       config: (tsconfig) => {
-        tsconfig.include.push('../collectors/**/*.ts', '../sim/**/*.ts', '../scripts/**/*.ts', '../tests/**/*.ts', '../bench/**/*.ts');
+        tsconfig.include.push(
+          '../collectors/**/*.ts',
+          '../sim/**/*.ts',
+          '../scripts/**/*.ts',
+          '../tests/**/*.ts',
+          '../bench/**/*.ts'
+        );
         return tsconfig;
       }
     },
-    csp: { mode: 'auto', directives: { 'default-src': ['self'], 'img-src': ['self', 'data:'], 'style-src': ['self', 'unsafe-inline'], 'object-src': ['none'], 'base-uri': ['self'], 'frame-ancestors': ['none'] } }
+    csp: {
+      mode: 'auto',
+      directives: {
+        'default-src': ['self'],
+        'img-src': ['self', 'data:'],
+        'style-src': ['self', 'unsafe-inline'],
+        'object-src': ['none'],
+        'base-uri': ['self'],
+        'frame-ancestors': ['none']
+      }
+    }
   }
 };
 

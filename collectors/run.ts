@@ -3,7 +3,14 @@ import { collectInstance } from './instance/index.ts';
 import { collectPeers } from './peers/index.ts';
 import { silentProgress, type Progress } from './progress.ts';
 import { closeWriter, openWriter } from './store/database.ts';
-import { failInterruptedRuns, finishRun, overallStatus, recordSource, startRun, type SourceResult } from './store/runs.ts';
+import {
+  failInterruptedRuns,
+  finishRun,
+  overallStatus,
+  recordSource,
+  startRun,
+  type SourceResult
+} from './store/runs.ts';
 import { publishSnapshot } from './store/snapshots.ts';
 import type { Config } from '../src/lib/server/config.ts';
 

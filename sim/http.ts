@@ -35,7 +35,11 @@ export function sendText(
   contentType = 'text/plain; charset=utf-8',
   headers: Record<string, string | number> = {}
 ): void {
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(text),
+    ...headers
+  });
   res.end(text);
 }
 

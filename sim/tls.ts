@@ -17,17 +17,20 @@ const YEAR = 365 * 24 * 3600 * 1000;
 
 export async function createCa(dir: string): Promise<Ca> {
   const now = Date.now();
-  const pems = await selfsigned.generate([{ name: 'commonName', value: 'fedipulse simulated fediverse CA' }], {
-    keyType: 'ec',
-    curve: 'P-256',
-    algorithm: 'sha256',
-    notBeforeDate: new Date(now - YEAR),
-    notAfterDate: new Date(now + 5 * YEAR),
-    extensions: [
-      { name: 'basicConstraints', cA: true, critical: true },
-      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true }
-    ]
-  });
+  const pems = await selfsigned.generate(
+    [{ name: 'commonName', value: 'fedipulse simulated fediverse CA' }],
+    {
+      keyType: 'ec',
+      curve: 'P-256',
+      algorithm: 'sha256',
+      notBeforeDate: new Date(now - YEAR),
+      notAfterDate: new Date(now + 5 * YEAR),
+      extensions: [
+        { name: 'basicConstraints', cA: true, critical: true },
+        { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true }
+      ]
+    }
+  );
   mkdirSync(dir, { recursive: true });
   const certPath = path.join(dir, 'sim-ca.pem');
   writeFileSync(certPath, pems.cert);
@@ -35,7 +38,12 @@ export async function createCa(dir: string): Promise<Ca> {
 }
 
 /** A leaf certificate for the given DNS names (wildcards allowed), signed by the CA. */
-export async function issue(ca: Ca, names: string[], validFrom?: Date, validTo?: Date): Promise<{ cert: string; key: string }> {
+export async function issue(
+  ca: Ca,
+  names: string[],
+  validFrom?: Date,
+  validTo?: Date
+): Promise<{ cert: string; key: string }> {
   const now = Date.now();
   const pems = await selfsigned.generate([{ name: 'commonName', value: names[0] }], {
     keyType: 'ec',

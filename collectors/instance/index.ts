@@ -8,7 +8,13 @@ export async function collectInstance(ctx: CollectorContext): Promise<SourceResu
   const base = ctx.config.instanceUrl;
   if (!base) {
     return [
-      { source: 'instance', status: 'failed', items: 0, errors: 1, message: 'FEDIPULSE_INSTANCE_URL is not set' }
+      {
+        source: 'instance',
+        status: 'failed',
+        items: 0,
+        errors: 1,
+        message: 'FEDIPULSE_INSTANCE_URL is not set'
+      }
     ];
   }
   const instance = new URL(base).host;
@@ -28,6 +34,8 @@ export async function collectInstance(ctx: CollectorContext): Promise<SourceResu
     ctx.progress.line(`instance: ${values.length} numbers`);
     return [{ source: 'instance.v1', status: 'ok', items: values.length, errors: 0 }];
   } catch (err) {
-    return [{ source: 'instance.v1', status: 'failed', items: 0, errors: 1, message: (err as Error).message }];
+    return [
+      { source: 'instance.v1', status: 'failed', items: 0, errors: 1, message: (err as Error).message }
+    ];
   }
 }

@@ -64,7 +64,10 @@ export function createDispatcher(o: DispatcherOptions): Agent {
     connect: (opts, callback) => {
       // IP literals are refused before any rule: a peer list naming an address is never followed.
       if (!o.allowPrivate && isIP(opts.hostname.replace(/^\[|\]$/g, ''))) {
-        callback(new RefusedAddressError(`${opts.hostname} is an IP address; only host names are crawled`), null);
+        callback(
+          new RefusedAddressError(`${opts.hostname} is an IP address; only host names are crawled`),
+          null
+        );
         return;
       }
       const defaultPort = opts.protocol === 'https:' ? 443 : 80;

@@ -1,4 +1,13 @@
-import { closeSync, copyFileSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync
+} from 'node:fs';
 import path from 'node:path';
 import type { Db } from './database.ts';
 
@@ -53,6 +62,7 @@ export async function publishSnapshot(db: Db, label: string): Promise<string> {
   }
   // Older snapshots go; a reader that still has one open keeps its (unlinked) file until it lets go.
   for (const old of listSnapshots(db.path).slice(0, -KEEP)) rmSync(old, { force: true });
-  for (const f of readdirSync(dir)) if (f.endsWith('.tmp') && path.join(dir, f) !== tmp) rmSync(path.join(dir, f), { force: true });
+  for (const f of readdirSync(dir))
+    if (f.endsWith('.tmp') && path.join(dir, f) !== tmp) rmSync(path.join(dir, f), { force: true });
   return final;
 }

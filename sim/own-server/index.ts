@@ -28,10 +28,15 @@ export function createOwnServer(o: OwnServerOptions): OwnServer {
           uri: o.domain,
           title: 'Co-op Social',
           version: '4.3.2',
-          stats: { user_count: members(), status_count: members() * 120, domain_count: o.peers.peers().length }
+          stats: {
+            user_count: members(),
+            status_count: members() * 120,
+            domain_count: o.peers.peers().length
+          }
         });
       }
-      if (req.url.pathname === '/api/v1/instance/peers') return sendJson(res, 200, o.peers.peersListEntries());
+      if (req.url.pathname === '/api/v1/instance/peers')
+        return sendJson(res, 200, o.peers.peersListEntries());
       sendJson(res, 404, { error: 'Record not found' });
     }
   };

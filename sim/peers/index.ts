@@ -51,7 +51,9 @@ export function createPeerCatalog(o: PeerCatalogOptions): PeerCatalog {
       return (req, res) => {
         if (req.url.pathname === '/.well-known/nodeinfo') {
           return sendJson(res, 200, {
-            links: [{ rel: 'http://nodeinfo.diaspora.software/ns/schema/2.0', href: `https://${host}/nodeinfo/2.0` }]
+            links: [
+              { rel: 'http://nodeinfo.diaspora.software/ns/schema/2.0', href: `https://${host}/nodeinfo/2.0` }
+            ]
           });
         }
         if (req.url.pathname === '/nodeinfo/2.0') {
@@ -60,7 +62,10 @@ export function createPeerCatalog(o: PeerCatalogOptions): PeerCatalog {
             software: { name: 'mastodon', version: '4.3.0' },
             protocols: ['activitypub'],
             services: { outbound: [], inbound: [] },
-            usage: { users: { total: peer.usersTotal, activeMonth: Math.round(peer.usersTotal / 4) }, localPosts: 100 },
+            usage: {
+              users: { total: peer.usersTotal, activeMonth: Math.round(peer.usersTotal / 4) },
+              localPosts: 100
+            },
             openRegistrations: true,
             metadata: {}
           });

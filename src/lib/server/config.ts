@@ -49,7 +49,8 @@ export function parseConnectTo(spec: string): ConnectToRule {
       rest = rest.slice(1);
     } else {
       const colon = rest.indexOf(':');
-      if (colon < 0) throw new Error(`connect-to rule "${spec}" must be HOST1:PORT1:HOST2:PORT2 (parts may be empty)`);
+      if (colon < 0)
+        throw new Error(`connect-to rule "${spec}" must be HOST1:PORT1:HOST2:PORT2 (parts may be empty)`);
       parts.push(rest.slice(0, colon));
       rest = rest.slice(colon + 1);
     }
@@ -84,7 +85,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, extraConnectTo:
     try {
       u = new URL(instanceUrl);
     } catch {
-      throw new Error(`FEDIPULSE_INSTANCE_URL "${instanceUrl}" is not a URL; use e.g. https://social.example`);
+      throw new Error(
+        `FEDIPULSE_INSTANCE_URL "${instanceUrl}" is not a URL; use e.g. https://social.example`
+      );
     }
     if (u.protocol !== 'https:' && u.protocol !== 'http:') {
       throw new Error(`FEDIPULSE_INSTANCE_URL must start with https:// (or http:// for a local server)`);
