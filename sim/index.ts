@@ -22,6 +22,8 @@ export interface SimOptions {
   /** Added latency per peer request: median and log-normal sigma; 0 = none. */
   latencyMedianMs?: number;
   latencySigma?: number;
+  /** Fixed latency added to every own-server request (tests use it to catch a collection mid-run). */
+  ownLatencyMs?: number;
   /** Share of peers that fail in one of the ways real servers fail (default 0.15). */
   failureRate?: number;
   /** Directory for the CA certificate (default: a fresh temp dir). */
@@ -116,9 +118,9 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
         secure
       };
       if (!handler) return sendJson(res, 421, { error: `no simulated host ${hostName}` });
-      if (median > 0 && hostName !== ownDomain) {
-        await new Promise((r) => setTimeout(r, logNormal(latencyRng, median, sigma)));
-      }
+      const delay =
+        handler === own.handle ? (opts.ownLatencyMs ?? 0) : median > 0 ? logNormal(latencyRng, median, sigma) : 0;
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       await handler(req, res);
     } catch (err) {
       if (!res.headersSent) sendJson(res, 500, { error: String((err as Error).message) });
