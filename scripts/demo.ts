@@ -52,7 +52,9 @@ export async function main(argv: string[]): Promise<number> {
   const sim = await startSim({
     seed: Number(values.seed),
     peers: Number(values.peers),
-    dir: path.join(path.dirname(dbPath), 'sim')
+    dir: path.join(path.dirname(dbPath), 'sim'),
+    // Simulated days pass in seconds here; Mastodon's real limits would stall the history.
+    own: { rateLimit: { perToken: 100_000, perIp: 100_000, paging: 100_000, windowMs: 300_000, pagingWindowMs: 900_000 } }
   });
   // The demo runs collections in this process, so it trusts the simulator's CA the way
   // NODE_EXTRA_CA_CERTS would for a separate collector process.

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import { SimClock } from './clock.ts';
 import { sendJson, type HostHandler, type SimRequest } from './http.ts';
-import { createOwnServer, type OwnServer } from './own-server/index.ts';
+import { createOwnServer, type OwnServer, type OwnServerOptions } from './own-server/index.ts';
+import { createOAuthProvider, DEFAULT_ACCOUNTS, type OAuthProvider } from './oauth/index.ts';
 import { createPeerCatalog, type PeerCatalog } from './peers/index.ts';
 import { logNormal, rng } from './random.ts';
 import { CertStore, createCa, type Ca } from './tls.ts';
@@ -22,6 +23,8 @@ export interface SimOptions {
   /** Added latency per peer request: median and log-normal sigma; 0 = none. */
   latencyMedianMs?: number;
   latencySigma?: number;
+  /** Options of the simulated own server (version, hidden APIs, rate limits...). */
+  own?: Omit<Partial<OwnServerOptions>, 'seed' | 'domain' | 'clock' | 'peers'>;
   /** Fixed latency added to every own-server request (tests use it to catch a collection mid-run). */
   ownLatencyMs?: number;
   /** Share of peers that fail in one of the ways real servers fail (default 0.15). */
@@ -38,6 +41,8 @@ export interface Sim {
   clock: SimClock;
   ca: Ca;
   own: OwnServer;
+  /** The own server's OAuth provider (sign-in for the dashboard): apps, authorize page, tokens. */
+  oauth: OAuthProvider;
   peers: PeerCatalog;
   httpsPort: number;
   httpPort: number;
@@ -86,7 +91,13 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     failureRate: opts.failureRate ?? 0.15,
     ca
   });
-  const own = createOwnServer({ seed, domain: ownDomain, clock, peers });
+  const own = createOwnServer({ seed, domain: ownDomain, clock, peers, ...opts.own });
+  const oauth = createOAuthProvider({
+    domain: ownDomain,
+    now: () => clock.now(),
+    // The own server's fixed tokens name an account too (the admin token is the Owner's).
+    staticTokens: { [own.tokens.admin]: DEFAULT_ACCOUNTS[0].id, [own.tokens.user]: DEFAULT_ACCOUNTS[3].id }
+  });
   await certs.addZones([...new Set([...peers.zones, ownDomain.slice(ownDomain.indexOf('.') + 1)])]);
   if (peers.certOverride) certs.override = peers.certOverride;
 
@@ -121,7 +132,9 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
       const delay =
         handler === own.handle ? (opts.ownLatencyMs ?? 0) : median > 0 ? logNormal(latencyRng, median, sigma) : 0;
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-      await handler(req, res);
+      // Sign-in (OAuth, app registration, verify_credentials) on the own server goes to its provider.
+      if (handler === own.handle && oauth.handles(req)) await oauth.handle(req, res);
+      else await handler(req, res);
     } catch (err) {
       if (!res.headersSent) sendJson(res, 500, { error: String((err as Error).message) });
       else res.destroy();
@@ -153,6 +166,7 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     clock,
     ca,
     own,
+    oauth,
     peers,
     httpsPort,
     httpPort,

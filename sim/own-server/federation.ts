@@ -30,7 +30,7 @@ export interface PeerIndex {
   base(domain: string): PeerBase | null;
 }
 
-export function indexPeers(seed: number, catalog: PeerCatalog): PeerIndex {
+export function indexPeers(seed: number, catalog: Pick<PeerCatalog, 'peers'>): PeerIndex {
   const list = catalog.peers();
   const cum = new Float64Array(list.length);
   let acc = 0;

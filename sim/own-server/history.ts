@@ -62,11 +62,70 @@ export const SOURCES: readonly (readonly [string, number])[] = [
   ['toot', 1]
 ];
 
-const FIRST = ['alex', 'sam', 'robin', 'kim', 'jo', 'noor', 'maria', 'jan', 'lea', 'tom', 'ines', 'yusuf',
-  'anna', 'felix', 'mila', 'omar', 'emma', 'luca', 'zoe', 'ravi', 'sara', 'finn', 'ida', 'mateo', 'lina',
-  'ben', 'aiko', 'nina', 'karl', 'elif', 'hugo', 'vera', 'theo', 'maya', 'jonas', 'lotte', 'pablo', 'rosa'];
-const LAST = ['garden', 'bikes', 'reads', 'codes', 'makes', 'field', 'notes', 'river', 'moss', 'birch',
-  'owl', 'fern', 'stone', 'coop', 'craft', 'weaver', 'baker', 'sails', 'tides', 'hills', 'loom', 'kettle'];
+const FIRST = [
+  'alex',
+  'sam',
+  'robin',
+  'kim',
+  'jo',
+  'noor',
+  'maria',
+  'jan',
+  'lea',
+  'tom',
+  'ines',
+  'yusuf',
+  'anna',
+  'felix',
+  'mila',
+  'omar',
+  'emma',
+  'luca',
+  'zoe',
+  'ravi',
+  'sara',
+  'finn',
+  'ida',
+  'mateo',
+  'lina',
+  'ben',
+  'aiko',
+  'nina',
+  'karl',
+  'elif',
+  'hugo',
+  'vera',
+  'theo',
+  'maya',
+  'jonas',
+  'lotte',
+  'pablo',
+  'rosa'
+];
+const LAST = [
+  'garden',
+  'bikes',
+  'reads',
+  'codes',
+  'makes',
+  'field',
+  'notes',
+  'river',
+  'moss',
+  'birch',
+  'owl',
+  'fern',
+  'stone',
+  'coop',
+  'craft',
+  'weaver',
+  'baker',
+  'sails',
+  'tides',
+  'hills',
+  'loom',
+  'kettle'
+];
 
 /** Launch of the co-op, an exodus wave after a big platform's policy change, a smaller press wave. */
 const WAVES = [
@@ -114,9 +173,28 @@ const PROFILE: Record<Kind, { login: number; posts: number; life: (r: Rng) => nu
 
 function kindFor(r: Rng, day: number): Kind {
   const wave = WAVES.some((w) => w.day > 0 && day >= w.day && day < w.day + 21);
-  if (day < 30) return weighted(r, [['core', 35], ['regular', 35], ['casual', 20], ['tourist', 10]] as const);
-  if (wave) return weighted(r, [['core', 7], ['regular', 16], ['casual', 29], ['tourist', 45], ['spam', 3]] as const);
-  return weighted(r, [['core', 13], ['regular', 25], ['casual', 31], ['tourist', 28], ['spam', 3]] as const);
+  if (day < 30)
+    return weighted(r, [
+      ['core', 35],
+      ['regular', 35],
+      ['casual', 20],
+      ['tourist', 10]
+    ] as const);
+  if (wave)
+    return weighted(r, [
+      ['core', 7],
+      ['regular', 16],
+      ['casual', 29],
+      ['tourist', 45],
+      ['spam', 3]
+    ] as const);
+  return weighted(r, [
+    ['core', 13],
+    ['regular', 25],
+    ['casual', 31],
+    ['tourist', 28],
+    ['spam', 3]
+  ] as const);
 }
 
 /** Sign-ups cluster in the daytime (UTC, for a mostly European membership). */
