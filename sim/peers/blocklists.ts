@@ -48,15 +48,21 @@ export const PUBLIC_REASONS = [
 ];
 export const SCRIPT_REASON = PUBLIC_REASONS[7];
 
-/** Decides whether (and how) a listing peer limits the own server; ~6% of the public lists do. */
-export function ownLimitFor(r: Rng, force = false): OwnLimit | undefined {
-  if (!force && r() >= 0.06) return undefined;
+/** Decides whether (and how) a listing peer limits the own server; ~3% of the public lists do. */
+export function ownLimitFor(r: Rng): OwnLimit | undefined {
+  if (r() >= 0.03) return undefined;
   const severity = r() < 0.6 ? 'silence' : 'suspend';
   const obfuscated = r() < 0.4;
   const commented = r() < 0.8;
   const fromDay = r() < 0.8 ? -Math.floor(r() * 400) : 1 + Math.floor(r() * 60);
   const untilDay = r() < 0.1 ? fromDay + 5 + Math.floor(r() * 90) : Infinity;
-  return { severity, obfuscated, comment: commented ? pick(r, PUBLIC_REASONS) : undefined, fromDay, untilDay };
+  return {
+    severity,
+    obfuscated,
+    comment: commented ? pick(r, PUBLIC_REASONS) : undefined,
+    fromDay,
+    untilDay
+  };
 }
 
 /** The whole public list of one peer as of `day`; `others` are candidate peer domains to name. */

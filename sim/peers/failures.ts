@@ -141,7 +141,12 @@ export class BadCertificates {
     const day = 24 * 3600 * 1000;
     if (kind === 'tls_expired') {
       // Signed by the trusted CA, right names, but it ran out (the classic forgotten renewal).
-      const { cert, key } = await issue(this.ca, names, new Date(Date.now() - 400 * day), new Date(Date.now() - 10 * day));
+      const { cert, key } = await issue(
+        this.ca,
+        names,
+        new Date(Date.now() - 400 * day),
+        new Date(Date.now() - 10 * day)
+      );
       return createSecureContext({ cert, key });
     }
     if (kind === 'tls_wrong_host') {
@@ -206,12 +211,17 @@ export function sendHttpFailure(res: ServerResponse, b: Behaviour, now: Date): v
     case 'rate_limited': {
       // Mastodon itself sends no Retry-After; the proxies in front of it do.
       const reset = new Date(Math.ceil(now.getTime() / 300_000) * 300_000);
-      return sendJson(res, 429, { error: 'Too many requests' }, {
-        'retry-after': 3600,
-        'x-ratelimit-limit': 300,
-        'x-ratelimit-remaining': 0,
-        'x-ratelimit-reset': reset.toISOString()
-      });
+      return sendJson(
+        res,
+        429,
+        { error: 'Too many requests' },
+        {
+          'retry-after': 3600,
+          'x-ratelimit-limit': 300,
+          'x-ratelimit-remaining': 0,
+          'x-ratelimit-reset': reset.toISOString()
+        }
+      );
     }
     case 'http_500':
       return sendJson(res, 500, { error: "We're sorry, but something went wrong on our end." });
@@ -256,7 +266,8 @@ export const OVERSIZED_BYTES = 50 * 1024 * 1024;
  */
 export function sendOversized(res: ServerResponse, withLength: boolean): void {
   const head = '{"version":"2.0","software":{"name":"mastodon","version":"4.3.8"},"metadata":{"padding":["';
-  const tail = '"]},"protocols":["activitypub"],"services":{"inbound":[],"outbound":[]},"usage":{"users":{}},"openRegistrations":false}';
+  const tail =
+    '"]},"protocols":["activitypub"],"services":{"inbound":[],"outbound":[]},"usage":{"users":{}},"openRegistrations":false}';
   const chunk = Buffer.from('x'.repeat(64 * 1024));
   const chunks = Math.ceil((OVERSIZED_BYTES - head.length - tail.length) / chunk.length);
   const length = head.length + tail.length + chunks * chunk.length;

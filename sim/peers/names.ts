@@ -53,14 +53,14 @@ export interface PeerName {
   unicode?: string;
 }
 
-/** All peer names for (seed, count), unique; cheap enough for 100,000 (strings only). */
+/** All peer names for (seed, count), unique; cheap enough for 100,000. */
 export function peerNames(seed: number, count: number): PeerName[] {
   const r = rng(seed ^ 0x6e616d65);
   const seen = new Set<string>([SHARED_NODEINFO_HOST]);
   const out: PeerName[] = [];
   for (let i = 0; i < count; i++) {
     const zone = pick(r, PEER_ZONES);
-    // About 1 in 300 peers has a Unicode label; the first few lists always get one.
+    // About 1 in 300 peers has a Unicode label; every list of 8+ peers gets one.
     const idn = i === 7 || r() < 0.003;
     let base = idn ? `${pick(r, IDN_WORDS)}${i % 10 === 0 ? '' : i.toString(36)}` : label(r, i);
     let domain = idn ? domainToASCII(`${base}.${zone}`) : `${base}.${zone}`;
@@ -97,13 +97,15 @@ export interface JunkEntry {
 export function junkEntries(seed: number, names: PeerName[], floodCount: number): JunkEntry[] {
   const r = rngFor(seed, 'peers-list-junk');
   const out: JunkEntry[] = [];
-  const some = (n: number) => Array.from({ length: Math.min(n, names.length) }, () => pick(r, names).domain);
-  const n = Math.max(2, Math.round(names.length * 0.002));
+  const all = names.map((p) => p.domain);
+  const some = (n: number) => Array.from({ length: Math.min(n, all.length) }, () => pick(r, all));
+  const n = Math.max(2, Math.round(all.length * 0.002));
   for (const d of some(n)) out.push({ entry: d, kind: 'duplicate', normalizesTo: d });
   for (const d of some(n)) out.push({ entry: d.toUpperCase(), kind: 'uppercase', normalizesTo: d });
   for (const d of some(n)) out.push({ entry: `${d}.`, kind: 'trailing_dot', normalizesTo: d });
-  for (const p of names) if (p.unicode) out.push({ entry: p.unicode, kind: 'unicode_idn', normalizesTo: p.domain });
-  if (names.length > 0) out.push({ entry: ` ${names[0].domain}`, kind: 'space', normalizesTo: names[0].domain });
+  for (const p of names)
+    if (p.unicode) out.push({ entry: p.unicode, kind: 'unicode_idn', normalizesTo: p.domain });
+  if (all.length > 0) out.push({ entry: ` ${all[0]}`, kind: 'space', normalizesTo: all[0] });
   out.push({ entry: 'not a domain.example', kind: 'space' });
   out.push({ entry: '*.bad.example', kind: 'wildcard' });
   out.push({ entry: '*.spam.invalid', kind: 'wildcard' });

@@ -29,6 +29,8 @@ export interface PeerView {
   daily: Rng;
   /** The numbers served are lies (the failure model decided); conformance of the document is then off. */
   lying: boolean;
+  /** Mastodon ≥ 4.0 `show_domain_blocks` ('absent' elsewhere). */
+  showDomainBlocks: 'all' | 'users' | 'disabled' | 'absent';
   /** Other peers this one knows (its /api/v1/instance/peers). */
   knownPeers: () => string[];
 }
@@ -83,8 +85,17 @@ export interface SoftwareKind {
 const href = (p: PeerView, path: string) => `https://${p.domain}${path}`;
 const link = (p: PeerView, v: string, path: string) => ({ rel: `${NI}${v}`, href: href(p, path) });
 const services = (outbound: string[] = [], inbound: string[] = []) => ({ outbound, inbound });
-const users = (u: Usage) => ({ total: u.total, activeMonth: u.activeMonth, activeHalfyear: u.activeHalfyear });
-const expectedOf = (name: string, p: PeerView, total: number | null, active: number | null): ExpectedSoftware => ({
+const users = (u: Usage) => ({
+  total: u.total,
+  activeMonth: u.activeMonth,
+  activeHalfyear: u.activeHalfyear
+});
+const expectedOf = (
+  name: string,
+  p: PeerView,
+  total: number | null,
+  active: number | null
+): ExpectedSoftware => ({
   software: name,
   version: p.version,
   usersTotal: total,
@@ -107,7 +118,11 @@ function mastodonInstanceV1(p: PeerView, version: string, userCount: number) {
     email: `admin@${p.domain}`,
     version,
     urls: { streaming_api: `wss://${p.domain}` },
-    stats: { user_count: userCount, status_count: p.usage.localPosts, domain_count: 800 + (p.usage.total % 9000) },
+    stats: {
+      user_count: userCount,
+      status_count: p.usage.localPosts,
+      domain_count: 800 + (p.usage.total % 9000)
+    },
     thumbnail: `https://${p.domain}/packs/media/images/preview.png`,
     languages: ['en'],
     registrations: p.openRegistrations,
@@ -195,17 +210,15 @@ const mastodon: SoftwareKind = {
     // 3.x omitted services and metadata; 4.0.0rc2 sent "metadata": []; 4.3 added nodeName.
     if (rc2) doc.metadata = [];
     else if (versionAtLeast(p.version, 4, 3)) {
-      doc.metadata = { nodeName: p.nodeName, nodeDescription: `A small corner of the fediverse at ${p.domain}` };
+      doc.metadata = {
+        nodeName: p.nodeName,
+        nodeDescription: `A small corner of the fediverse at ${p.domain}`
+      };
     } else if (v4) doc.metadata = {};
     const links: unknown[] = [link(p, '2.0', '/nodeinfo/2.0')];
     if (versionAtLeast(p.version, 4, 4)) {
       links.push({ rel: 'https://www.w3.org/ns/activitystreams#Application', href: href(p, '/actor') });
     }
-    const showBlocks = weighted(p.r, [
-      ['all', 30],
-      ['users', 10],
-      ['disabled', 60]
-    ] as const);
     const peersApi = weighted(p.r, [
       ['public', 88],
       ['disabled', 10],
@@ -217,7 +230,7 @@ const mastodon: SoftwareKind = {
       instanceV1: mastodonInstanceV1(p, p.version, p.usage.total),
       instanceV2: v4 ? mastodonInstanceV2(p, p.version, p.usage.activeMonth) : undefined,
       peersApi,
-      domainBlocks: v4 ? showBlocks : 'absent',
+      domainBlocks: p.showDomainBlocks,
       robots: robotsFor('mastodon'),
       notFound: 'json',
       expected: expectedOf('mastodon', p, p.usage.total, p.usage.activeMonth)
@@ -226,13 +239,21 @@ const mastodon: SoftwareKind = {
 };
 
 /** Misskey and its forks share one NodeInfo service (NodeinfoServerService.ts). */
-function misskeyFamily(name: string, o: { activeNull: boolean; fakeInstanceApi?: boolean; homepage: string }) {
+function misskeyFamily(
+  name: string,
+  o: { activeNull: boolean; fakeInstanceApi?: boolean; homepage: string }
+) {
   return (p: PeerView): Site => {
     const u = p.usage;
     const doc = (v: '2.0' | '2.1') => ({
       version: v,
       // 2.0 deletes `repository` but still carries `homepage` (schema-invalid for 2.0).
-      software: { name, version: p.version, ...(v === '2.1' ? { repository: o.homepage } : {}), homepage: o.homepage },
+      software: {
+        name,
+        version: p.version,
+        ...(v === '2.1' ? { repository: o.homepage } : {}),
+        homepage: o.homepage
+      },
       protocols: ['activitypub'],
       services: services(['atom1.0', 'rss2.0']),
       openRegistrations: p.openRegistrations,
@@ -280,7 +301,11 @@ function misskeyFamily(name: string, o: { activeNull: boolean; fakeInstanceApi?:
       instanceV1:
         name === 'misskey'
           ? undefined
-          : mastodonInstanceV1(p, `4.2.1 (compatible; ${name[0].toUpperCase()}${name.slice(1)} ${p.version})`, fakeUsers),
+          : mastodonInstanceV1(
+              p,
+              `4.2.1 (compatible; ${name[0].toUpperCase()}${name.slice(1)} ${p.version})`,
+              fakeUsers
+            ),
       peersApi: 'public',
       domainBlocks: 'absent',
       robots: robotsFor('misskey'),
@@ -300,7 +325,13 @@ function pleromaFamily(name: 'pleroma' | 'akkoma') {
     const doc = (v: '2.0' | '2.1') => ({
       metadata: {
         accountActivationRequired: p.r() < 0.5,
-        features: ['pleroma_api', 'mastodon_api', 'mastodon_api_streaming', 'polls', 'pleroma_emoji_reactions'],
+        features: [
+          'pleroma_api',
+          'mastodon_api',
+          'mastodon_api_streaming',
+          'polls',
+          'pleroma_emoji_reactions'
+        ],
         federation: {
           enabled: true,
           exclusions: false,
@@ -314,24 +345,37 @@ function pleromaFamily(name: 'pleroma' | 'akkoma') {
         uploadLimits: { avatar: 2000000, background: 4000000, banner: 4000000, general: 16000000 }
       },
       // Akkoma was seen serving the string "FALSE" (akkoma_3.0.0 fixture).
-      openRegistrations: stringRegistrations ? String(p.openRegistrations).toUpperCase() : p.openRegistrations,
+      openRegistrations: stringRegistrations
+        ? String(p.openRegistrations).toUpperCase()
+        : p.openRegistrations,
       protocols: ['activitypub'],
       services: services(),
       software: {
         name,
         version: p.version,
-        ...(v === '2.1' ? { repository: `https://${name === 'akkoma' ? 'akkoma.dev/AkkomaGang' : 'git.pleroma.social/pleroma'}/${name}` } : {})
+        ...(v === '2.1'
+          ? {
+              repository: `https://${name === 'akkoma' ? 'akkoma.dev/AkkomaGang' : 'git.pleroma.social/pleroma'}/${name}`
+            }
+          : {})
       },
       usage: {
         localPosts: objectPosts ? { all: u.localPosts, direct: Math.floor(u.localPosts / 9) } : u.localPosts,
-        users: oldUsers ? { total: u.total } : { activeHalfyear: u.activeHalfyear, activeMonth: u.activeMonth, total: u.total }
+        users: oldUsers
+          ? { total: u.total }
+          : { activeHalfyear: u.activeHalfyear, activeMonth: u.activeMonth, total: u.total }
       },
       version: v
     });
     const ok = !stringRegistrations && !objectPosts && !p.lying;
     const compat = `2.7.2 (compatible; ${name === 'akkoma' ? 'Akkoma' : 'Pleroma'} ${p.version})`;
     return {
-      discovery: { links: [{ href: href(p, '/nodeinfo/2.0.json'), rel: `${NI}2.0` }, { href: href(p, '/nodeinfo/2.1.json'), rel: `${NI}2.1` }] },
+      discovery: {
+        links: [
+          { href: href(p, '/nodeinfo/2.0.json'), rel: `${NI}2.0` },
+          { href: href(p, '/nodeinfo/2.1.json'), rel: `${NI}2.1` }
+        ]
+      },
       documents: [
         { path: '/nodeinfo/2.0.json', schema: '2.0', body: doc('2.0'), conformant: ok },
         { path: '/nodeinfo/2.1.json', schema: '2.1', body: doc('2.1'), conformant: ok }
@@ -383,7 +427,12 @@ const gotosocial: SoftwareKind = {
       software: {
         name: 'gotosocial',
         version: p.version,
-        ...(v === '2.1' ? { repository: 'https://github.com/superseriousbusiness/gotosocial', homepage: 'https://docs.gotosocial.org' } : {})
+        ...(v === '2.1'
+          ? {
+              repository: 'https://github.com/superseriousbusiness/gotosocial',
+              homepage: 'https://docs.gotosocial.org'
+            }
+          : {})
       },
       protocols: ['activitypub'],
       services: services(),
@@ -392,7 +441,9 @@ const gotosocial: SoftwareKind = {
       metadata: {}
     });
     const links = [link(p, '2.0', '/nodeinfo/2.0')];
-    const documents: NodeInfoDocument[] = [{ path: '/nodeinfo/2.0', schema: '2.0', body: doc('2.0'), conformant: !p.lying }];
+    const documents: NodeInfoDocument[] = [
+      { path: '/nodeinfo/2.0', schema: '2.0', body: doc('2.0'), conformant: !p.lying }
+    ];
     if (statsMode) {
       links.push(link(p, '2.1', '/nodeinfo/2.1'));
       documents.push({ path: '/nodeinfo/2.1', schema: '2.1', body: doc('2.1'), conformant: !p.lying });
@@ -473,7 +524,11 @@ const peertube: SoftwareKind = {
       services: services(['atom1.0', 'rss2.0']),
       openRegistrations: p.openRegistrations,
       // localPosts counts videos, localComments video comments.
-      usage: { users: users(u), localPosts: Math.ceil(u.localPosts / 40), localComments: Math.ceil(u.localComments / 10) },
+      usage: {
+        users: users(u),
+        localPosts: Math.ceil(u.localPosts / 40),
+        localComments: Math.ceil(u.localComments / 10)
+      },
       metadata: {
         taxonomy: { postsName: 'Videos' },
         nodeName: p.nodeName,
@@ -484,7 +539,11 @@ const peertube: SoftwareKind = {
           theme: { registered: [], default: 'default' },
           email: { enabled: false },
           contactForm: { enabled: true },
-          transcoding: { hls: { enabled: true }, webtorrent: { enabled: false }, enabledResolutions: [720, 1080] },
+          transcoding: {
+            hls: { enabled: true },
+            webtorrent: { enabled: false },
+            enabledResolutions: [720, 1080]
+          },
           live: { enabled: false, transcoding: { enabled: true, enabledResolutions: [] } },
           user: { videoQuota: 5368709120, videoQuotaDaily: -1 },
           trending: { videos: { intervalDays: 7 } },
@@ -520,12 +579,23 @@ const pixelfed: SoftwareKind = {
       metadata: {
         nodeName: p.nodeName,
         software: { homepage: 'https://pixelfed.org', repo: 'https://github.com/pixelfed/pixelfed' },
-        config: { features: { timelines: { local: true, network: true }, mobile_apis: true, stories: true, video: true } }
+        config: {
+          features: {
+            timelines: { local: true, network: true },
+            mobile_apis: true,
+            stories: true,
+            video: true
+          }
+        }
       },
       protocols: ['activitypub'],
       services: services(),
       software: { name: 'pixelfed', version: p.version },
-      usage: { localPosts: u.localPosts, localComments: 0, users: { total: u.total, activeHalfyear: u.activeHalfyear, activeMonth: u.activeMonth } },
+      usage: {
+        localPosts: u.localPosts,
+        localComments: 0,
+        users: { total: u.total, activeHalfyear: u.activeHalfyear, activeMonth: u.activeMonth }
+      },
       version: '2.0',
       openRegistrations: p.openRegistrations
     };
@@ -571,8 +641,12 @@ const friendica: SoftwareKind = {
     const doc1 = {
       version: '1.0',
       software: { name: 'friendica', version: p.version },
-      protocols: { inbound: ['friendica', 'diaspora', 'gnusocial'], outbound: ['friendica', 'diaspora', 'gnusocial'] },
-      services: { inbound: ['atom1.0', 'rss2.0'], outbound: ['atom1.0'] },
+      protocols: {
+        inbound: ['friendica', 'diaspora', 'gnusocial'],
+        outbound: ['friendica', 'diaspora', 'gnusocial']
+      },
+      // 1.0 has its own closed service names (no atom/rss).
+      services: { inbound: ['gnusocial'], outbound: ['gnusocial', 'smtp', 'wordpress'] },
       usage,
       openRegistrations: p.openRegistrations,
       metadata: { nodeName: p.nodeName }
@@ -618,14 +692,24 @@ const wordpress: SoftwareKind = {
       services: services(),
       openRegistrations: false,
       usage: {
-        users: { total: num(u.total), activeMonth: num(u.activeMonth), activeHalfyear: num(u.activeHalfyear) },
+        users: {
+          total: num(u.total),
+          activeMonth: num(u.activeMonth),
+          activeHalfyear: num(u.activeHalfyear)
+        },
         localPosts: num(u.localPosts),
         localComments: num(u.localComments)
       },
-      metadata: { nodeName: p.nodeName, nodeDescription: 'Just another WordPress site', nodeIcon: href(p, '/favicon.ico') }
+      metadata: {
+        nodeName: p.nodeName,
+        nodeDescription: 'Just another WordPress site',
+        nodeIcon: href(p, '/favicon.ico')
+      }
     };
     const path =
-      hosting === 'plain' ? '/?rest_route=/activitypub/1.0/nodeinfo/2.0' : '/wp-json/activitypub/1.0/nodeinfo/2.0';
+      hosting === 'plain'
+        ? '/?rest_route=/activitypub/1.0/nodeinfo/2.0'
+        : '/wp-json/activitypub/1.0/nodeinfo/2.0';
     // WordPress.com serves NodeInfo from its shared API host (the href is on another host).
     const docHref =
       hosting === 'wpcom'
@@ -635,7 +719,10 @@ const wordpress: SoftwareKind = {
       discovery: {
         links: [
           { rel: `${NI}2.0`, href: docHref },
-          { rel: 'https://www.w3.org/ns/activitystreams#Application', href: href(p, '/wp-json/activitypub/1.0/application') },
+          {
+            rel: 'https://www.w3.org/ns/activitystreams#Application',
+            href: href(p, '/wp-json/activitypub/1.0/application')
+          },
           { rel: `https://nodeinfo.diaspora.software/ns/schema/2.0`, href: docHref }
         ]
       },
@@ -693,19 +780,41 @@ const mobilizon: SoftwareKind = {
     const doc = (v: '2.0' | '2.1') => ({
       version: v,
       // Capitalised name, against the schema's ^[a-z0-9-]+$; localPosts counts events.
-      software: { name: 'Mobilizon', version: p.version, ...(v === '2.1' ? { repository: 'https://framagit.org/framasoft/mobilizon' } : {}) },
+      software: {
+        name: 'Mobilizon',
+        version: p.version,
+        ...(v === '2.1' ? { repository: 'https://framagit.org/framasoft/mobilizon' } : {})
+      },
       protocols: ['activitypub'],
       services: services(['atom1.0']),
       openRegistrations: p.openRegistrations,
-      usage: { users: { total: u.total }, localPosts: Math.ceil(u.localPosts / 50), localComments: Math.ceil(u.localComments / 20) },
+      usage: {
+        users: { total: u.total },
+        localPosts: Math.ceil(u.localPosts / 50),
+        localComments: Math.ceil(u.localComments / 20)
+      },
       metadata: { nodeName: p.nodeName }
     });
     const ct = `application/json; profile="${NI}2.1#"`;
     return {
-      discovery: { links: [link(p, '2.0', '/.well-known/nodeinfo/2.0'), link(p, '2.1', '/.well-known/nodeinfo/2.1')] },
+      discovery: {
+        links: [link(p, '2.0', '/.well-known/nodeinfo/2.0'), link(p, '2.1', '/.well-known/nodeinfo/2.1')]
+      },
       documents: [
-        { path: '/.well-known/nodeinfo/2.0', schema: '2.0', body: doc('2.0'), conformant: false, contentType: ct },
-        { path: '/.well-known/nodeinfo/2.1', schema: '2.1', body: doc('2.1'), conformant: false, contentType: ct }
+        {
+          path: '/.well-known/nodeinfo/2.0',
+          schema: '2.0',
+          body: doc('2.0'),
+          conformant: false,
+          contentType: ct
+        },
+        {
+          path: '/.well-known/nodeinfo/2.1',
+          schema: '2.1',
+          body: doc('2.1'),
+          conformant: false,
+          contentType: ct
+        }
       ],
       peersApi: 'absent',
       domainBlocks: 'absent',
@@ -738,7 +847,11 @@ const funkwhale: SoftwareKind = {
       metadata: {
         shortDescription: 'Music for everyone',
         name: p.nodeName,
-        library: { federationEnabled: true, federationNeedsApproval: true, tracks: { total: statsOff ? 0 : total * 300 } },
+        library: {
+          federationEnabled: true,
+          federationNeedsApproval: true,
+          tracks: { total: statsOff ? 0 : total * 300 }
+        },
         usage: { listenings: { total: statsOff ? 0 : total * 90 } }
       }
     };
@@ -858,7 +971,11 @@ export const SOFTWARE = {
       ['2024.9.4', 1]
     ],
     size: { median: 6, sigma: 1.8, big: false },
-    build: misskeyFamily('sharkey', { activeNull: true, fakeInstanceApi: true, homepage: 'https://activitypub.software/TransFem-org/Sharkey' })
+    build: misskeyFamily('sharkey', {
+      activeNull: true,
+      fakeInstanceApi: true,
+      homepage: 'https://activitypub.software/TransFem-org/Sharkey'
+    })
   },
   firefish: {
     weight: 1.2,
@@ -868,7 +985,11 @@ export const SOFTWARE = {
       ['1.0.5-rc', 1]
     ],
     size: { median: 6, sigma: 1.6, big: false },
-    build: misskeyFamily('firefish', { activeNull: false, fakeInstanceApi: true, homepage: 'https://codeberg.org/firefish/firefish' })
+    build: misskeyFamily('firefish', {
+      activeNull: false,
+      fakeInstanceApi: true,
+      homepage: 'https://codeberg.org/firefish/firefish'
+    })
   },
   catodon: {
     weight: 0.4,
@@ -937,5 +1058,10 @@ export function pickVersion(r: Rng, kind: SoftwareName): string {
 /** Site names: what nodeName/title say. */
 export function nodeNameFor(r: Rng, domain: string): string {
   const first = domain.split('.')[0];
-  return pick(r, [first, `${first[0]?.toUpperCase() ?? ''}${first.slice(1)}`, `${first} social`, `The ${first} commons`]);
+  return pick(r, [
+    first,
+    `${first[0]?.toUpperCase() ?? ''}${first.slice(1)}`,
+    `${first} social`,
+    `The ${first} commons`
+  ]);
 }
