@@ -1,4 +1,5 @@
 import { createDispatchers, userAgent, type CollectorContext } from './context.ts';
+import { collectFinances } from './finances/index.ts';
 import { collectInstance } from './instance/index.ts';
 import { collectPeers } from './peers/index.ts';
 import { silentProgress, type Progress } from './progress.ts';
@@ -14,7 +15,7 @@ import {
 import { publishSnapshot } from './store/snapshots.ts';
 import type { Config } from '../src/lib/server/config.ts';
 
-export const KINDS = ['instance', 'peers', 'all'] as const;
+export const KINDS = ['instance', 'peers', 'all', 'finances'] as const;
 export type Kind = (typeof KINDS)[number];
 
 export interface RunOptions {
@@ -66,6 +67,7 @@ export async function runCollection(kind: Kind, opts: RunOptions): Promise<RunSu
     const sources: SourceResult[] = [];
     if (kind === 'instance' || kind === 'all') sources.push(...(await collectInstance(ctx)));
     if (kind === 'peers' || kind === 'all') sources.push(...(await collectPeers(ctx)));
+    if (kind === 'finances') sources.push(...(await collectFinances(ctx)));
     for (const s of sources) await recordSource(db, runId, s, now());
     const status = overallStatus(sources);
     const message = status === 'failed' ? failureMessage(sources) : null;
