@@ -1,41 +1,103 @@
-import { request } from 'undici';
+import { tokenFor } from '../../src/lib/server/config.ts';
 import type { CollectorContext } from '../context.ts';
-import { upsertDailyValues, utcDay } from '../store/metrics.ts';
 import type { SourceResult } from '../store/runs.ts';
+import { dimensions, measures, peerMeasures } from './admin.ts';
+import { ApiError, OwnClient } from './client.ts';
+import { adminDomainBlocks } from './domain-blocks.ts';
+import { TOKEN_FIX, explain } from './explain.ts';
+import { activity, instanceInfo, nodeinfo, peers, publicDomainBlocks, rules } from './public.ts';
+import { reports } from './reports.ts';
+import { retention } from './retention.ts';
+import type { Step, StepInput } from './step.ts';
 
-/** Own server: public numbers from /api/v1/instance. */
+/**
+ * Own server: public numbers, then (with a token) admin numbers. Each source stores its own transactions and
+ * is recorded with what it got or why it could not, so one hidden endpoint never costs the others.
+ */
+const PUBLIC: [string, Step][] = [
+  ['instance', instanceInfo],
+  ['nodeinfo', nodeinfo],
+  ['activity', activity],
+  ['rules', rules],
+  ['peers', peers],
+  ['public_domain_blocks', publicDomainBlocks]
+];
+
+const ADMIN: [string, Step][] = [
+  ['admin.retention', retention], // first: it finds where the server's history starts
+  ['admin.measures', measures],
+  ['admin.dimensions', dimensions],
+  ['admin.peer_measures', peerMeasures], // needs the servers dimension
+  ['admin.reports', reports],
+  ['admin.domain_blocks', adminDomainBlocks]
+];
+
+const skipped = (source: string, message: string): SourceResult => ({
+  source,
+  status: 'skipped',
+  items: 0,
+  errors: 0,
+  message
+});
+
 export async function collectInstance(ctx: CollectorContext): Promise<SourceResult[]> {
-  const base = ctx.config.instanceUrl;
-  if (!base) {
+  if (!ctx.config.instanceUrl) {
     return [
       {
         source: 'instance',
         status: 'failed',
         items: 0,
         errors: 1,
-        message: 'FEDIPULSE_INSTANCE_URL is not set'
+        message: 'FEDIPULSE_INSTANCE_URL is not set; set it to the server, e.g. https://social.example'
       }
     ];
   }
-  const instance = new URL(base).host;
-  try {
-    ctx.progress.status(`instance: fetching ${base}/api/v1/instance`);
-    const res = await request(`${base}/api/v1/instance`, {
-      dispatcher: ctx.ownDispatcher,
-      headers: { accept: 'application/json', 'user-agent': ctx.userAgent }
-    });
-    const body = (await res.body.json()) as { stats?: Record<string, number> };
-    if (res.statusCode !== 200 || !body.stats) throw new Error(`HTTP ${res.statusCode}`);
-    const day = utcDay(ctx.now());
-    const values = ['user_count', 'status_count', 'domain_count']
-      .filter((k) => typeof body.stats?.[k] === 'number')
-      .map((metric) => ({ instance, day, metric, value: body.stats![metric], source: 'instance.v1' }));
-    await upsertDailyValues(ctx.db, values, ctx.now());
-    ctx.progress.line(`instance: ${values.length} numbers`);
-    return [{ source: 'instance.v1', status: 'ok', items: values.length, errors: 0 }];
-  } catch (err) {
-    return [
-      { source: 'instance.v1', status: 'failed', items: 0, errors: 1, message: (err as Error).message }
-    ];
+  const token = ctx.config.hasToken ? tokenFor() : null;
+  const client = new OwnClient(ctx, token);
+  const input: StepInput = { ctx, client, instance: client.host, shared: {} };
+  const results: SourceResult[] = [];
+  let unreachable: string | null = null;
+  /** An admin failure that every later admin source shares (revoked token, missing scope). */
+  let adminBlocked: string | null = null;
+
+  const run = async (source: string, step: Step, admin: boolean) => {
+    if (unreachable) return results.push(skipped(source, `not tried: ${unreachable}`));
+    if (ctx.signal.aborted) return results.push(skipped(source, 'not tried: the run was stopped'));
+    if (admin && adminBlocked)
+      return results.push({ ...skipped(source, adminBlocked), status: 'failed', errors: 1 });
+    ctx.progress.status(`instance: ${source}…`);
+    let r: SourceResult;
+    try {
+      const c = await step(input);
+      r = { source, status: c.status ?? 'ok', items: c.items, errors: 0, message: c.message ?? c.summary };
+    } catch (err) {
+      r = explain(source, err, client.hasToken);
+      if (err instanceof ApiError && err.unreachable) unreachable = err.message;
+      if (
+        admin &&
+        err instanceof ApiError &&
+        (err.status === 401 || /authorized scopes/i.test(err.serverMessage ?? ''))
+      )
+        adminBlocked = r.message!;
+    }
+    results.push(r);
+    ctx.progress.line(`instance: ${source} ${r.status}${r.message ? ` — ${r.message}` : ''}`);
+  };
+
+  for (const [source, step] of PUBLIC) await run(source, step, false);
+  if (!token) {
+    for (const [source] of ADMIN)
+      results.push(skipped(source, `no FEDIPULSE_TOKEN: admin numbers not collected; ${TOKEN_FIX}`));
+  } else {
+    if (client.tokenRejected)
+      adminBlocked = `the token was rejected (revoked or expired: "${client.tokenRejected}"); ${TOKEN_FIX}`;
+    for (const [source, step] of ADMIN) await run(source, step, true);
   }
+  const p = client.pacer;
+  if (p.waits > 0) {
+    ctx.progress.line(
+      `instance: ${p.requests} requests; waited ${Math.round(p.waitedMs / 1000)} s in ${p.waits} pauses for rate limits`
+    );
+  }
+  return results;
 }

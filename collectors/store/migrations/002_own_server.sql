@@ -38,10 +38,13 @@ CREATE TABLE instance_info (
   approval_required BOOLEAN,
   raw_v1 JSON,
   raw_v2 JSON,
+  domain VARCHAR,
+  limited_federation BOOLEAN,
   PRIMARY KEY (instance, run_id)
 );
 
--- Weekly rows of /api/v1/instance/activity (12 weeks served; all kept).
+-- Weekly rows of /api/v1/instance/activity (12 weeks served; all kept). week_start is the UTC day the week
+-- starts on: Mastodon anchors its rolling weeks at request time, so the seconds vary between requests.
 CREATE TABLE activity_weeks (
   instance VARCHAR NOT NULL,
   week_start TIMESTAMPTZ NOT NULL,
@@ -52,7 +55,9 @@ CREATE TABLE activity_weeks (
   PRIMARY KEY (instance, week_start)
 );
 
--- Admin dimensions (languages, sources, servers, space_usage, software_versions) per day.
+-- Admin dimensions (languages, sources, servers, space_usage, software_versions) per collection day.
+-- languages, sources and servers count the 30 days ending `day`; space_usage and software_versions are
+-- as of `day` (Mastodon ignores the range for them). value is NULL for versions (see human_value).
 CREATE TABLE dimension_days (
   instance VARCHAR NOT NULL,
   day DATE NOT NULL,
@@ -91,8 +96,10 @@ SELECT instance, report_id, category, created_at, action_taken_at AS resolved_at
        target_origin, target_domain, first_assigned_seen_at, rule_ids
 FROM report_records;
 
--- Retention as Mastodon computes it, observed at each collection; the view shows the latest observation,
--- retention_period_end the observation taken closest after each period's end (true period activity).
+-- Retention as Mastodon computes it, kept as a change log: a row is added when a cell's value differs from
+-- the last one kept (observed_at = when that value was first seen), so re-runs add nothing. The view
+-- retention_cohorts shows the latest value; retention_period_activity the value in force when each period
+-- ended, i.e. who was active in that period (Mastodon itself only knows each user's last sign-in).
 CREATE TABLE retention_observations (
   instance VARCHAR NOT NULL,
   frequency VARCHAR NOT NULL CHECK (frequency IN ('day', 'month')),
@@ -111,6 +118,14 @@ SELECT instance, frequency, cohort, period_index, arg_max(users, observed_at) AS
 FROM retention_observations
 GROUP BY ALL;
 
+CREATE VIEW retention_period_activity AS
+SELECT instance, frequency, cohort, period_index, period_start,
+       arg_max(users, observed_at) AS users, arg_max(rate, observed_at) AS rate, max(observed_at) AS observed_at
+FROM retention_observations
+WHERE observed_at < CASE WHEN frequency = 'day' THEN period_start + INTERVAL 1 DAY
+                         ELSE period_start + INTERVAL 1 MONTH END
+GROUP BY ALL;
+
 -- Own domain blocks with their history: one row per domain, events for each add/change/remove.
 CREATE TABLE domain_block_state (
   instance VARCHAR NOT NULL,
@@ -124,6 +139,7 @@ CREATE TABLE domain_block_state (
   first_seen_at TIMESTAMPTZ NOT NULL,
   last_seen_at TIMESTAMPTZ NOT NULL,
   removed_at TIMESTAMPTZ,
+  created_at TIMESTAMPTZ,
   PRIMARY KEY (instance, domain)
 );
 
@@ -141,8 +157,22 @@ CREATE TABLE domain_block_events (
 
 CREATE VIEW own_domain_blocks AS
 SELECT instance, domain, digest, severity, reject_media, reject_reports, public_comment, first_seen_at, removed_at,
-       obfuscate, last_seen_at
+       obfuscate, last_seen_at, created_at
 FROM domain_block_state;
+
+-- The public list (/api/v1/instance/domain_blocks) as members and peers see it; names may be obfuscated,
+-- so the digest (SHA-256 of the real name) is the key.
+CREATE TABLE public_domain_blocks (
+  instance VARCHAR NOT NULL,
+  digest VARCHAR NOT NULL,
+  domain VARCHAR NOT NULL,
+  severity VARCHAR NOT NULL,
+  comment VARCHAR,
+  first_seen_at TIMESTAMPTZ NOT NULL,
+  last_seen_at TIMESTAMPTZ NOT NULL,
+  removed_at TIMESTAMPTZ,
+  PRIMARY KEY (instance, digest)
+);
 
 CREATE TABLE instance_rules (
   instance VARCHAR NOT NULL,
@@ -155,7 +185,8 @@ CREATE TABLE instance_rules (
   PRIMARY KEY (instance, rule_id)
 );
 
--- Per-peer admin measures (instance_follows, instance_followers, ...) for the top peers.
+-- Per-peer admin measures (instance_follows, instance_followers, ...) for the top peers: value is the day's
+-- count, total Mastodon's all-time total as of observed_at.
 CREATE TABLE peer_measure_days (
   instance VARCHAR NOT NULL,
   domain VARCHAR NOT NULL,
