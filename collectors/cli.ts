@@ -3,11 +3,12 @@ import { loadConfig, loadDotEnv } from '../src/lib/server/config.ts';
 import { createProgress } from './progress.ts';
 import { KINDS, runCollection, type Kind } from './run.ts';
 import { DatabaseBusyError } from './store/database.ts';
+import { diskFullMessage, isDiskFull } from './store/disk.ts';
 
 /** Exit codes (docs/collector.md): 0 collected (gaps recorded), 1 nothing collected, 2 usage, 75 busy. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, busy: 75 } as const;
 
-const USAGE = `usage: npm run collect -- <instance|peers|all> [--quiet] [--connect-to HOST1:PORT1:HOST2:PORT2]...`;
+const USAGE = `usage: npm run collect -- <instance|peers|all|finances> [--quiet] [--connect-to HOST1:PORT1:HOST2:PORT2]...`;
 
 export async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -54,6 +55,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const summary = await runCollection(kind, { config, progress, signal: stop.signal });
     const counts = summary.sources.map((s) => `${s.source} ${s.status}`).join(', ');
+    if (summary.status === 'failed' && isDiskFull(summary.message)) {
+      process.stderr.write(`fedipulse collect ${kind}: ${diskFullMessage(config.dbPath)}\n`);
+      return EXIT.failed;
+    }
     if (summary.status === 'failed') {
       process.stderr.write(`fedipulse collect ${kind}: nothing collected: ${summary.message}\n`);
       return EXIT.failed;
@@ -64,6 +69,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof DatabaseBusyError) {
       process.stderr.write(`fedipulse collect ${kind}: ${err.message}\n`);
       return EXIT.busy;
+    }
+    if (isDiskFull(err)) {
+      process.stderr.write(`fedipulse collect ${kind}: ${diskFullMessage(config.dbPath)}\n`);
+      return EXIT.failed;
     }
     process.stderr.write(`fedipulse collect ${kind}: ${(err as Error).message}\n`);
     return EXIT.failed;
