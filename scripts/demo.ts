@@ -60,7 +60,9 @@ export async function main(argv: string[]): Promise<number> {
   // NODE_EXTRA_CA_CERTS would for a separate collector process.
   tls.setDefaultCACertificates([...tls.getCACertificates('default'), sim.ca.cert]);
   const env = { ...sim.env({ FEDIPULSE_TOKEN: sim.own.tokens.admin }), FEDIPULSE_DB: dbPath };
-  const config = loadConfig({ ...process.env, ...env });
+  // Collections run in this process and read the token from its environment, as the CLI does.
+  Object.assign(process.env, env);
+  const config = loadConfig(process.env);
 
   const buildEntry = path.join(root, 'build', 'handler.js');
   if (!existsSync(buildEntry) || newest(path.join(root, 'src')) > statSync(buildEntry).mtimeMs) {
@@ -113,6 +115,14 @@ export async function main(argv: string[]): Promise<number> {
     const kind: Kind = i % 7 === 0 ? 'all' : 'instance';
     const s = await collect(kind, at);
     log(`  ${new Date(at).toISOString().slice(0, 10)}  ${kind.padEnd(8)} run ${s.runId} ${s.status}`);
+  }
+  // The simulated co-op's books: three years of costs and income, as a treasurer's CSV export.
+  process.env.FEDIPULSE_LEDGER ??= path.join(root, 'sim', 'ledger', 'demo-ledger.csv');
+  process.env.FEDIPULSE_FX_RATES ??= path.join(root, 'sim', 'ledger', 'rates.csv');
+  process.env.FEDIPULSE_STORAGE_PRICE_PER_GB_MONTH ??= '0.02';
+  if (!stopping) {
+    const s = await collect('finances', Date.now());
+    log(`  ${new Date().toISOString().slice(0, 10)}  finances run ${s.runId} ${s.status}`);
   }
   sim.clock.set(new Date());
   log(`\nHistory collected. Dashboard: http://localhost:${port}  — Ctrl-C stops the demo.`);
