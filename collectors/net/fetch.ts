@@ -6,13 +6,7 @@ import { RefusedAddressError } from './dispatcher.ts';
 
 /** Why a fetch produced no usable HTTP response (PRODUCT.md outcome vocabulary, transport part). */
 export type FetchFailure =
-  | 'unreachable'
-  | 'timeout'
-  | 'tls_error'
-  | 'too_large'
-  | 'redirect_refused'
-  | 'refused_address'
-  | 'invalid';
+  'unreachable' | 'timeout' | 'tls_error' | 'too_large' | 'redirect_refused' | 'refused_address' | 'invalid';
 
 export interface SafeResponse {
   ok: true;
@@ -35,18 +29,25 @@ export interface SafeFailure {
 export type SafeResult = SafeResponse | SafeFailure;
 
 /**
- * Redirect policy (docs/crawler.md): a Location must be https on the default port, name a host (never an IP
- * literal), and not loop. Same-site (same host, or the www./bare twin) is always followed; another host only
- * when the caller allows it (NodeInfo discovery and document, robots.txt). Each hop goes through the peer
- * dispatcher again, so address checks hold for every host reached.
+ * Redirect policy (docs/crawler.md): a Location must be https on the default port, name a host and not loop;
+ * only same-site redirects (the same host, or its www./bare twin) are followed, except where the caller allows
+ * other hosts (robots.txt, as RFC 9309 asks). A Location naming an IP address is refused as an address
+ * (refused_address: IP-literal hosts are never crawled). Every hop goes through the peer dispatcher again,
+ * so the public-address check holds for every host reached.
  */
-export function redirectVerdict(from: URL, to: URL, crossHost: boolean): string | null {
-  if (to.protocol !== 'https:') return `redirect to ${to.protocol}// (only https is followed)`;
+export function redirectVerdict(
+  from: URL,
+  to: URL,
+  crossHost: boolean
+): { outcome: 'redirect_refused' | 'refused_address'; reason: string } | null {
   const host = to.hostname.replace(/^\[|\]$/g, '');
-  if (isIP(host)) return `redirect to an IP address (${host})`;
-  if (to.port !== '') return `redirect to a non-default port (${to.port})`;
-  if (to.username || to.password) return 'redirect with credentials in the URL';
-  if (!crossHost && !sameSite(from.hostname, to.hostname)) return `redirect to another host (${to.hostname})`;
+  if (isIP(host)) return { outcome: 'refused_address', reason: `redirect to an IP address (${host})` };
+  const refuse = (reason: string) => ({ outcome: 'redirect_refused' as const, reason });
+  if (to.protocol !== 'https:') return refuse(`redirect to ${to.protocol}// (only https is followed)`);
+  if (to.port !== '') return refuse(`redirect to a non-default port (${to.port})`);
+  if (to.username || to.password) return refuse('redirect with credentials in the URL');
+  if (!crossHost && !sameSite(from.hostname, to.hostname))
+    return refuse(`redirect to another host (${to.hostname})`);
   return null;
 }
 
@@ -65,7 +66,7 @@ export interface SafeFetchOptions {
   /** Whole request including redirects and body: a slow drip cannot hold a worker longer than this. */
   timeoutMs: number;
   maxRedirects?: number;
-  /** Follow redirects to other hosts (still https, named, checked at connect). */
+  /** Follow redirects to other hosts (still https, named, checked at connect): robots.txt only. */
   crossHost?: boolean;
   /** Refuses a redirect to a host we must not visit (opt-out list); returns a reason or null. */
   hostVeto?: (host: string) => string | null;
@@ -104,7 +105,9 @@ export function classifyError(err: unknown): FetchFailure {
       code === 'ABORT_ERR'
     )
       outcome = 'timeout';
-    else if (TLS_CODES.test(code) || /certificate|SSL routines|TLS/i.test(msg)) return 'tls_error';
+    // By code only: "socket disconnected before secure TLS connection" is a dead host, not a TLS problem.
+    else if (TLS_CODES.test(code) || /^(unable to verify|self[- ]signed|certificate )/i.test(msg))
+      return 'tls_error';
     e = x.cause;
   }
   return outcome;
@@ -123,6 +126,12 @@ function flatHeaders(h: Record<string, string | string[] | undefined>): Record<s
 }
 
 class TooLarge extends Error {}
+
+/** Drops a body we will not read; the abort it causes is expected, not an error. */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => {});
+  body.destroy();
+}
 
 async function decode(body: Buffer, encoding: string, maxBytes: number): Promise<Buffer> {
   const codings = encoding
@@ -177,11 +186,16 @@ export async function safeGet(start: URL, o: SafeFetchOptions): Promise<SafeResu
           }
         });
       } catch (err) {
-        return { ok: false, outcome: classifyError(deadline.aborted ? deadline.reason : err), error: message(err), url };
+        return {
+          ok: false,
+          outcome: classifyError(deadline.aborted ? deadline.reason : err),
+          error: message(err),
+          url
+        };
       }
       const headers = flatHeaders(res.headers);
       if (REDIRECTS.has(res.statusCode) && headers.location) {
-        res.body.destroy();
+        discard(res.body);
         let to: URL;
         try {
           to = new URL(headers.location, url);
@@ -192,7 +206,7 @@ export async function safeGet(start: URL, o: SafeFetchOptions): Promise<SafeResu
       }
       const declared = Number(headers['content-length']);
       if (Number.isFinite(declared) && declared > o.maxBytes) {
-        res.body.destroy();
+        discard(res.body);
         return { ok: false, outcome: 'too_large', error: `content-length ${declared} > ${o.maxBytes}`, url };
       }
       const chunks: Buffer[] = [];
@@ -201,15 +215,20 @@ export async function safeGet(start: URL, o: SafeFetchOptions): Promise<SafeResu
         for await (const chunk of res.body) {
           size += (chunk as Buffer).length;
           if (size > o.maxBytes) {
-            res.body.destroy();
+            discard(res.body);
             return { ok: false, outcome: 'too_large', error: `body over ${o.maxBytes} bytes`, url };
           }
           chunks.push(chunk as Buffer);
         }
       } catch (err) {
-        return { ok: false, outcome: classifyError(deadline.aborted ? deadline.reason : err), error: message(err), url };
+        return {
+          ok: false,
+          outcome: classifyError(deadline.aborted ? deadline.reason : err),
+          error: message(err),
+          url
+        };
       }
-      let body = Buffer.concat(chunks, size);
+      let body: Buffer = Buffer.concat(chunks, size);
       const enc = headers['content-encoding'];
       if (enc && body.length > 0) {
         try {
@@ -229,14 +248,19 @@ export async function safeGet(start: URL, o: SafeFetchOptions): Promise<SafeResu
       return { ok: false, outcome: 'redirect_refused', error: `more than ${maxRedirects} redirects`, url };
     }
     if (visited.has(to.href)) return { ok: false, outcome: 'redirect_refused', error: 'redirect loop', url };
-    const why = redirectVerdict(url, to, o.crossHost ?? false) ?? o.hostVeto?.(to.hostname) ?? null;
-    if (why) return { ok: false, outcome: 'redirect_refused', error: `${why}: ${to.href}`.slice(0, 300), url };
+    const verdict = redirectVerdict(url, to, o.crossHost ?? false);
+    if (verdict) return { ok: false, ...verdict, error: `${verdict.reason}: ${to.href}`.slice(0, 300), url };
+    const veto = o.hostVeto?.(to.hostname);
+    if (veto)
+      return { ok: false, outcome: 'redirect_refused', error: `${veto}: ${to.href}`.slice(0, 300), url };
     url = to;
   }
 }
 
 /** JSON from a response body, or why not: HTML, challenge pages and junk are not_json. */
-export function readJson(body: Buffer): { ok: true; value: unknown; text: string } | { ok: false; error: string } {
+export function readJson(
+  body: Buffer
+): { ok: true; value: unknown; text: string } | { ok: false; error: string } {
   let text = body.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const t = text.trimStart();

@@ -7,7 +7,10 @@ CREATE TABLE peer_hosts (
   next_attempt_at TIMESTAMPTZ,
   last_attempt_at TIMESTAMPTZ,
   last_outcome VARCHAR,
-  first_seen_at TIMESTAMPTZ NOT NULL
+  first_seen_at TIMESTAMPTZ NOT NULL,
+  -- users_total of the last ok observation, to flag impossible jumps without reading history.
+  last_users_total BIGINT,
+  last_ok_at TIMESTAMPTZ
 );
 
 CREATE TABLE peer_obs (
@@ -29,12 +32,23 @@ CREATE TABLE peer_obs (
   nodeinfo_version VARCHAR,
   error VARCHAR,
   raw JSON,
+  -- The UTC day the crawl belongs to: a resumed crawl (new run id) continues the same day.
+  crawl_day DATE,
+  nodeinfo_url VARCHAR,
+  node_name VARCHAR,
+  quirks VARCHAR,
+  instance_api VARCHAR,
+  instance_title VARCHAR,
+  instance_version VARCHAR,
+  instance_user_count BIGINT,
+  instance_active_month BIGINT,
   PRIMARY KEY (run_id, domain)
 );
 
 CREATE VIEW peer_observations AS
 SELECT domain, observed_at, outcome, http_status, software, software_version, users_total, users_active_month,
-       users_active_halfyear, local_posts, open_registrations, suspect, suspect_reasons, run_id, nodeinfo_version, error
+       users_active_halfyear, local_posts, open_registrations, suspect, suspect_reasons, run_id, nodeinfo_version, error,
+       crawl_day, nodeinfo_url, node_name, instance_title, instance_version
 FROM peer_obs;
 
 -- Only what concerns us: a peer's public block list naming our own domain (by name or digest).
