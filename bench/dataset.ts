@@ -593,7 +593,8 @@ export async function generateDataset(o: DatasetOptions): Promise<{ file: string
       // A few peers limit us; one large peer started recently (the overview's alert).
       const limitFrom = i === 3 ? o.crawls - 2 : pr() < 0.015 ? Math.floor(pr() * o.crawls) : -1;
       if (limitFrom >= 0) {
-        const until = i !== 3 && pr() < 0.2 ? limitFrom + Math.floor(pr() * (o.crawls - limitFrom)) : o.crawls;
+        const until =
+          i !== 3 && pr() < 0.2 ? limitFrom + Math.floor(pr() * (o.crawls - limitFrom)) : o.crawls;
         const sev = i === 3 ? 'silence' : pr() < 0.6 ? 'suspend' : pr() < 0.5 ? 'silence' : 'noop';
         const by = pr() < 0.7 ? 'domain' : 'digest';
         const comment = pick(pr, ['Moderation concerns', 'Too large to moderate', null as unknown as string]);
@@ -640,9 +641,7 @@ export async function generateDataset(o: DatasetOptions): Promise<{ file: string
     // Crawl c happens on day crawlFrom + c, as run runOfDay(crawlFrom + c).
     const crawlRuns = Array.from({ length: o.crawls }, (_, c) => [c, runOfDay.get(crawlFrom + c) ?? -1]);
     await db.run(`CREATE TEMP TABLE crawl_gen (c INTEGER, run_id INTEGER)`);
-    await db.run(
-      `INSERT INTO crawl_gen VALUES ${crawlRuns.map(([c, id]) => `(${c}, ${id})`).join(',')}`
-    );
+    await db.run(`INSERT INTO crawl_gen VALUES ${crawlRuns.map(([c, id]) => `(${c}, ${id})`).join(',')}`);
     await db.run(
       `INSERT INTO peer_obs (run_id, domain, observed_at, outcome, http_status, software, software_version, users_total,
          users_active_month, users_active_halfyear, local_posts, open_registrations, suspect, nodeinfo_version)
@@ -725,7 +724,9 @@ export async function generateDataset(o: DatasetOptions): Promise<{ file: string
         [INSTANCE]
       );
     }
-    await db.run('DROP TABLE IF EXISTS peer_gen; DROP TABLE IF EXISTS crawl_gen; DROP TABLE IF EXISTS limit_gen');
+    await db.run(
+      'DROP TABLE IF EXISTS peer_gen; DROP TABLE IF EXISTS crawl_gen; DROP TABLE IF EXISTS limit_gen'
+    );
     const snapshot = await publishSnapshot(db, `dataset${o.seed}`);
     return { file: o.file, snapshot };
   } finally {

@@ -1,11 +1,11 @@
 import type { PageServerLoad } from './$types';
-import { dataOrNull } from '$lib/server/db';
+import { computeKpis } from '$lib/server/metrics/overview';
+import { alerts } from '$lib/server/queries/alerts';
+import { isStaff, loadPage } from '$lib/server/queries/page';
 
-export const load: PageServerLoad = async () => {
-  const db = await dataOrNull();
-  if (!db) return { empty: true as const, days: [], members: [] };
-  const rows = await db.all<{ day: string; value: number }>(
-    `SELECT strftime(day, '%Y-%m-%d') AS day, value FROM daily_metrics WHERE metric = 'user_count' ORDER BY day`
-  );
-  return { empty: false as const, days: rows.map((r) => r.day), members: rows.map((r) => r.value) };
-};
+export const load: PageServerLoad = async (event) =>
+  loadPage(event, 'overview', ['members', 'reports_weekly'], async (db, q) => {
+    const kpis = await computeKpis(db, q);
+    const days = kpis.find((k) => k.key === 'days_to_full')?.value ?? null;
+    return { kpis, alerts: await alerts(db, q, isStaff(event.locals), days) };
+  });

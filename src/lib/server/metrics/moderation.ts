@@ -1,0 +1,252 @@
+import { col, dayCol, monthCol, weekCol } from '../queries/context.ts';
+import type { Metric } from './types.ts';
+
+const R = ['reports'];
+const endTs = `($3::DATE + INTERVAL 1 DAY)::TIMESTAMPTZ`;
+
+export const moderationMetrics: Metric[] = [
+  {
+    key: 'reports_weekly',
+    title: 'Reports opened and resolved per week',
+    unit: 'count',
+    definition:
+      'Reports filed against accounts (local or remote) per week starting Monday (UTC), and reports resolved that week (action taken or dismissed). Weeks cut by the range edge are partial.',
+    audience: 'public',
+    page: 'moderation',
+    sources: R,
+    chart: { kind: 'bar' },
+    query: async (db, q) => {
+      const rows = await db.all<{ week: string; opened: number; resolved: number }>(
+        `WITH e AS (
+           SELECT created_at AS ts, 1 AS o, 0 AS r FROM reports WHERE instance = $1
+           UNION ALL SELECT resolved_at, 0, 1 FROM reports WHERE instance = $1 AND resolved_at IS NOT NULL
+         )
+         SELECT CAST(date_trunc('week', (ts AT TIME ZONE 'UTC')::DATE)::DATE AS VARCHAR) AS week, sum(o) AS opened, sum(r) AS resolved
+         FROM e WHERE ts >= $2::DATE::TIMESTAMPTZ AND ts < ${endTs} GROUP BY 1 ORDER BY 1`,
+        [q.facts.instance ?? '', q.range.start, q.range.end]
+      );
+      return {
+        columns: [weekCol, col('opened', 'Opened'), col('resolved', 'Resolved')],
+        rows: rows.map((r) => [r.week, r.opened, r.resolved])
+      };
+    }
+  },
+  {
+    key: 'backlog',
+    title: 'Backlog',
+    unit: 'count',
+    definition:
+      'Reports open at the end of each day (UTC): filed on or before that day and not resolved by then. Includes reports older than the range.',
+    audience: 'public',
+    page: 'moderation',
+    sources: R,
+    chart: { kind: 'line' },
+    query: async (db, q) => {
+      const rows = await db.all<{ day: string; open: number }>(
+        `WITH d AS (SELECT unnest(generate_series($2::DATE, $3::DATE, INTERVAL 1 DAY))::DATE AS day),
+         o AS (SELECT (created_at AT TIME ZONE 'UTC')::DATE AS day, count(*) AS n FROM reports WHERE instance = $1 GROUP BY 1),
+         r AS (SELECT (resolved_at AT TIME ZONE 'UTC')::DATE AS day, count(*) AS n FROM reports
+               WHERE instance = $1 AND resolved_at IS NOT NULL GROUP BY 1),
+         base AS (SELECT (SELECT coalesce(sum(n), 0) FROM o WHERE day < $2::DATE) - (SELECT coalesce(sum(n), 0) FROM r WHERE day < $2::DATE) AS b)
+         SELECT CAST(d.day AS VARCHAR) AS day,
+                (SELECT b FROM base) + sum(coalesce(o.n, 0) - coalesce(r.n, 0)) OVER (ORDER BY d.day) AS open
+         FROM d LEFT JOIN o USING (day) LEFT JOIN r USING (day) ORDER BY d.day`,
+        [q.facts.instance ?? '', q.range.start, q.range.end]
+      );
+      return { columns: [dayCol, col('open', 'Open reports')], rows: rows.map((r) => [r.day, r.open]) };
+    }
+  },
+  {
+    key: 'backlog_age',
+    title: 'Open reports by age',
+    unit: 'count',
+    definition:
+      'Reports still open at the end of the range, by how long they have been waiting. The target (FEDIPULSE_BACKLOG_TARGET_HOURS, default 48 h) is what the overview alerts on.',
+    audience: 'board',
+    page: 'moderation',
+    sources: R,
+    chart: { kind: 'bar' },
+    query: async (db, q) => {
+      const rows = await db.all<{ bucket: string; n: number }>(
+        `WITH open AS (
+           SELECT date_diff('hour', created_at, ${endTs}) AS h FROM reports
+           WHERE instance = $1 AND $2::DATE <= $3::DATE AND created_at < ${endTs} AND (resolved_at IS NULL OR resolved_at >= ${endTs})
+         ), b(ord, bucket, lo, hi) AS (VALUES (1, 'under 1 day', 0, 24), (2, '1–3 days', 24, 72), (3, '3–7 days', 72, 168),
+                                             (4, '1–4 weeks', 168, 672), (5, 'over 4 weeks', 672, 1e9))
+         SELECT bucket, count(h) AS n FROM b LEFT JOIN open ON h >= lo AND h < hi GROUP BY ord, bucket ORDER BY ord`,
+        [q.facts.instance ?? '', q.range.start, q.range.end]
+      );
+      return {
+        columns: [col('age', 'Waiting', 'text'), col('open', 'Open reports')],
+        rows: rows.map((r) => [r.bucket, r.n])
+      };
+    }
+  },
+  {
+    key: 'time_to_resolve',
+    title: 'Time to resolve',
+    unit: 'hours',
+    definition:
+      'Hours from a report being filed to it being resolved (action_taken_at − created_at), for reports resolved in each month: the median (p50) and the 90th percentile (p90: nine in ten were resolved faster).',
+    audience: 'public',
+    page: 'moderation',
+    sources: R,
+    chart: { kind: 'line' },
+    query: async (db, q) => {
+      const rows = await db.all<{ month: string; p50: number; p90: number; n: number }>(
+        `SELECT strftime(date_trunc('month', resolved_at AT TIME ZONE 'UTC'), '%Y-%m') AS month,
+                quantile_cont(epoch(resolved_at - created_at) / 3600, 0.5) AS p50,
+                quantile_cont(epoch(resolved_at - created_at) / 3600, 0.9) AS p90, count(*) AS n
+         FROM reports WHERE instance = $1 AND resolved_at >= $2::DATE::TIMESTAMPTZ AND resolved_at < ${endTs}
+         GROUP BY 1 ORDER BY 1`,
+        [q.facts.instance ?? '', q.range.start, q.range.end]
+      );
+      return {
+        columns: [
+          monthCol,
+          col('p50', 'Median (p50)', 'hours'),
+          col('p90', 'p90', 'hours'),
+          col('resolved', 'Resolved')
+        ],
+        rows: rows.map((r) => [r.month, r.p50, r.p90, r.n])
+      };
+    }
+  },
+  {
+    key: 'time_to_assign',
+    title: 'Time to first assignment',
+    unit: 'hours',
+    definition:
+      'Hours from a report being filed to the first collection that saw a moderator assigned, per month filed: median and p90. Collections run daily, so values are rounded up to the next collection.',
+    audience: 'board',
+    page: 'moderation',
+    sources: R,
+    chart: { kind: 'line' },
+    query: async (db, q) => {
+      const rows = await db.all<{ month: string; p50: number; p90: number; n: number }>(
+        `SELECT strftime(date_trunc('month', created_at AT TIME ZONE 'UTC'), '%Y-%m') AS month,
+                quantile_cont(epoch(first_assigned_seen_at - created_at) / 3600, 0.5) AS p50,
+                quantile_cont(epoch(first_assigned_seen_at - created_at) / 3600, 0.9) AS p90, count(*) AS n
+         FROM reports WHERE instance = $1 AND first_assigned_seen_at IS NOT NULL
+           AND created_at >= $2::DATE::TIMESTAMPTZ AND created_at < ${endTs}
+         GROUP BY 1 ORDER BY 1`,
+        [q.facts.instance ?? '', q.range.start, q.range.end]
+      );
+      return {
+        columns: [
+          monthCol,
+          col('p50', 'Median (p50)', 'hours'),
+          col('p90', 'p90', 'hours'),
+          col('assigned', 'Assigned')
+        ],
+        rows: rows.map((r) => [r.month, r.p50, r.p90, r.n])
+      };
+    }
+  },
+  {
+    key: 'report_categories',
+    title: 'Reports by category',
+    unit: 'count',
+    definition:
+      'Reports filed in the range by the category the reporter chose (spam, violation of a rule, legal, other).',
+    audience: 'public',
+    page: 'moderation',
+    sources: R,
+    chart: { kind: 'bar' },
+    query: async (db, q) => {
+      const rows = await db.all<{ category: string; n: number }>(
+        `SELECT coalesce(category, 'unknown') AS category, count(*) AS n FROM reports
+         WHERE instance = $1 AND created_at >= $2::DATE::TIMESTAMPTZ AND created_at < ${endTs} GROUP BY 1 ORDER BY n DESC`,
+        [q.facts.instance ?? '', q.range.start, q.range.end]
+      );
+      return {
+        columns: [col('category', 'Category', 'text'), col('reports', 'Reports')],
+        rows: rows.map((r) => [r.category, r.n])
+      };
+    }
+  },
+  {
+    key: 'report_targets',
+    title: 'Local and remote targets',
+    unit: 'count',
+    definition:
+      'Reports filed in the range against our own members (local) and against accounts on other servers (remote), per week.',
+    audience: 'public',
+    page: 'moderation',
+    sources: R,
+    chart: { kind: 'bar', stacked: true },
+    query: async (db, q) => {
+      const rows = await db.all<{ week: string; local: number; remote: number }>(
+        `SELECT CAST(date_trunc('week', (created_at AT TIME ZONE 'UTC')::DATE)::DATE AS VARCHAR) AS week,
+                count(*) FILTER (target_origin = 'local') AS local, count(*) FILTER (target_origin IS DISTINCT FROM 'local') AS remote
+         FROM reports WHERE instance = $1 AND created_at >= $2::DATE::TIMESTAMPTZ AND created_at < ${endTs} GROUP BY 1 ORDER BY 1`,
+        [q.facts.instance ?? '', q.range.start, q.range.end]
+      );
+      return {
+        columns: [weekCol, col('local', 'Local'), col('remote', 'Remote')],
+        rows: rows.map((r) => [r.week, r.local, r.remote])
+      };
+    }
+  },
+  {
+    key: 'reports_per_1000',
+    title: 'Reports per 1,000 active users',
+    unit: 'ratio',
+    definition:
+      'Reports filed per week divided by the week’s average monthly active users (MAU), times 1,000: moderation load relative to the size of the community.',
+    audience: 'board',
+    page: 'moderation',
+    sources: ['reports', 'daily_metrics (active_month)'],
+    chart: { kind: 'line' },
+    query: async (db, q) => {
+      const rows = await db.all<{ week: string; rate: number | null; n: number; mau: number | null }>(
+        `WITH r AS (SELECT date_trunc('week', (created_at AT TIME ZONE 'UTC')::DATE) AS week, count(*) AS n FROM reports
+                    WHERE instance = $1 AND created_at >= $2::DATE::TIMESTAMPTZ AND created_at < ${endTs} GROUP BY 1),
+              m AS (SELECT date_trunc('week', day) AS week, avg(value) AS mau FROM daily_metrics
+                    WHERE instance = $1 AND metric = 'active_month' AND day BETWEEN $2::DATE AND $3::DATE GROUP BY 1)
+         SELECT CAST(week::DATE AS VARCHAR) AS week, 1000.0 * n / nullif(mau, 0) AS rate, n, mau
+         FROM r LEFT JOIN m USING (week) ORDER BY week`,
+        [q.facts.instance ?? '', q.range.start, q.range.end]
+      );
+      return {
+        columns: [
+          weekCol,
+          col('per_1000', 'Reports per 1,000 MAU', 'ratio'),
+          col('reports', 'Reports'),
+          col('mau', 'Average MAU')
+        ],
+        rows: rows.map((r) => [r.week, r.rate, r.n, r.mau === null ? null : Math.round(r.mau)])
+      };
+    }
+  },
+  {
+    key: 'reported_domains',
+    title: 'Remote domains most reported',
+    unit: 'count',
+    definition:
+      'Other servers whose accounts were reported most in the range, with the share of those reports resolved without action (dismissed): a high share can mean reports about that server are often unfounded.',
+    audience: 'board',
+    page: 'moderation',
+    sources: R,
+    chart: { kind: 'none' },
+    query: async (db, q) => {
+      const rows = await db.all<{ domain: string; n: number; resolved: number; no_action: number | null }>(
+        `SELECT target_domain AS domain, count(*) AS n, count(resolved_at) AS resolved,
+                count(*) FILTER (resolved_at IS NOT NULL AND NOT action_taken) / nullif(count(resolved_at), 0) AS no_action
+         FROM reports WHERE instance = $1 AND target_domain IS NOT NULL
+           AND created_at >= $2::DATE::TIMESTAMPTZ AND created_at < ${endTs}
+         GROUP BY 1 ORDER BY n DESC, domain LIMIT 20`,
+        [q.facts.instance ?? '', q.range.start, q.range.end]
+      );
+      return {
+        columns: [
+          col('domain', 'Domain', 'text'),
+          col('reports', 'Reports'),
+          col('resolved', 'Resolved'),
+          col('no_action', 'Resolved without action', 'percent')
+        ],
+        rows: rows.map((r) => [r.domain, r.n, r.resolved, r.no_action])
+      };
+    }
+  }
+];

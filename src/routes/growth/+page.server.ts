@@ -1,0 +1,14 @@
+import type { PageServerLoad } from './$types';
+import { loadPage } from '$lib/server/queries/page';
+
+export const load: PageServerLoad = async (event) =>
+  loadPage(event, 'growth', [
+    'members',
+    'new_users',
+    'new_users_weekly',
+    'new_users_monthly',
+    'active_users',
+    'posts',
+    'interactions_per_active',
+    'events'
+  ]);

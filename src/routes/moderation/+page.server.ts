@@ -1,0 +1,15 @@
+import type { PageServerLoad } from './$types';
+import { loadPage } from '$lib/server/queries/page';
+
+export const load: PageServerLoad = async (event) =>
+  loadPage(event, 'moderation', [
+    'reports_weekly',
+    'backlog',
+    'backlog_age',
+    'time_to_resolve',
+    'time_to_assign',
+    'report_categories',
+    'report_targets',
+    'reports_per_1000',
+    'reported_domains'
+  ]);
