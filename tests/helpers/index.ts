@@ -65,14 +65,15 @@ export interface Dashboard {
 export async function startDashboard(env: Record<string, string>): Promise<Dashboard> {
   if (!existsSync(path.join(ROOT, 'build', 'index.js'))) throw new Error('build/ is missing: run npm run build');
   const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [path.join(ROOT, 'build', 'index.js')], {
     cwd: ROOT,
-    env: { ...process.env, FEDIPULSE_TOKEN: '', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    // adapter-node assumes https without ORIGIN, and SvelteKit then refuses every form POST as cross-site.
+    env: { ...process.env, FEDIPULSE_TOKEN: '', ORIGIN: url, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe']
   });
   let log = '';
   child.stderr?.on('data', (d) => (log += d));
-  const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 200; i++) {
     try {
       await fetch(`${url}/healthz`);

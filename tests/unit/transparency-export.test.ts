@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { csvCell, toCsv, CSV_HEADER } from '../../src/lib/server/transparency/export.ts';
+import { publish, publicDomain, type RawReport } from '../../src/lib/server/transparency/report.ts';
+import { parsePeriod } from '../../src/lib/server/transparency/period.ts';
+
+const raw: RawReport = {
+  instance: 'social.coop.example',
+  membersEnd: 2400,
+  membersPrevEnd: 2300,
+  activeEnd: 800,
+  activePrevEnd: 790,
+  signups: 3,
+  reportsReceived: 40,
+  reportsAboutLocal: 12,
+  reportsAboutRemote: 28,
+  reportsHandled: 38,
+  reportsOpenAtEnd: 2,
+  resolvedWithin24h: 30,
+  resolvedWithin7d: 38,
+  medianSecondsToResolve: 5 * 3600,
+  byCategory: { spam: 30, legal: 1, violation: 9, other: 0 },
+  defederations: [
+    {
+      event: 'added',
+      domain: 'bad.example',
+      severity: 'suspend',
+      publicComment: '=HYPERLINK("http://x")',
+      date: '2026-09-03'
+    }
+  ],
+  rules: [{ id: '1', text: 'Be kind, "always"' }],
+  peersLimitingUs: 7,
+  daysWithData: 30,
+  dataAsOf: '2026-10-01T06:00:00Z'
+};
+
+describe('CSV export', () => {
+  const csv = toCsv(publish(raw, parsePeriod('2026-09')!, 5, null));
+  const rows = csv.trim().split('\r\n');
+
+  it('has the documented header and one fact per row', () => {
+    expect(rows[0]).toBe(CSV_HEADER.join(','));
+    expect(rows).toContain('1.0,2026-09,members,total,,2400,false,accounts,2026-09-30,,');
+    expect(rows).toContain('1.0,2026-09,members,signups,,,true,accounts,,,');
+    expect(rows).toContain('1.0,2026-09,reports,open_at_end,,,true,reports,2026-09-30,,');
+    expect(rows).toContain('1.0,2026-09,reports,median_hours_to_resolve,,5,false,hours,,,');
+    // legal (1) is small, and violation (9) goes with it so that it cannot be derived from the total.
+    expect(rows).toContain('1.0,2026-09,reports,by_category,legal,,true,reports,,,');
+    expect(rows).toContain('1.0,2026-09,reports,by_category,violation,,true,reports,,,');
+  });
+
+  it('quotes text and defuses spreadsheet formulas', () => {
+    expect(csv).toContain(`"'=HYPERLINK(""http://x"")"`);
+    expect(csv).toContain('"Be kind, ""always"""');
+    expect(csvCell('-5', true)).toBe("'-5");
+    expect(csvCell(-5)).toBe('-5');
+  });
+
+  it('obfuscates a domain the way Mastodon does', () => {
+    expect(publicDomain('example.com', true)).toBe('exa****.*om');
+    expect(publicDomain('example.com', false)).toBe('example.com');
+  });
+});
