@@ -54,12 +54,22 @@ export async function main(argv: string[]): Promise<number> {
     peers: Number(values.peers),
     dir: path.join(path.dirname(dbPath), 'sim'),
     // Simulated days pass in seconds here; Mastodon's real limits would stall the history.
-    own: { rateLimit: { perToken: 100_000, perIp: 100_000, paging: 100_000, windowMs: 300_000, pagingWindowMs: 900_000 } }
+    own: {
+      rateLimit: {
+        perToken: 100_000,
+        perIp: 100_000,
+        paging: 100_000,
+        windowMs: 300_000,
+        pagingWindowMs: 900_000
+      }
+    }
   });
   // The demo runs collections in this process, so it trusts the simulator's CA the way
   // NODE_EXTRA_CA_CERTS would for a separate collector process.
   tls.setDefaultCACertificates([...tls.getCACertificates('default'), sim.ca.cert]);
   const env = { ...sim.env({ FEDIPULSE_TOKEN: sim.own.tokens.admin }), FEDIPULSE_DB: dbPath };
+  // Fewer per-peer admin measures per run keep simulated days quick (the default is 50).
+  process.env.FEDIPULSE_TOP_PEERS ??= '20';
   // Collections run in this process and read the token from its environment, as the CLI does.
   Object.assign(process.env, env);
   const config = loadConfig(process.env);
@@ -76,7 +86,17 @@ export async function main(argv: string[]): Promise<number> {
 
   let server: ChildProcess | null = spawn(process.execPath, [path.join(root, 'build', 'index.js')], {
     cwd: root,
-    env: { ...process.env, ...env, PORT: String(port), FEDIPULSE_TOKEN: '' },
+    env: {
+      ...process.env,
+      ...env,
+      PORT: String(port),
+      FEDIPULSE_TOKEN: '', // the collector's admin token never reaches the dashboard
+      ORIGIN: process.env.ORIGIN ?? `http://localhost:${port}`,
+      // A browser cannot resolve the simulated server's name: send it to the simulator's plain-HTTP port.
+      FEDIPULSE_OAUTH_BROWSER_URL: `http://127.0.0.1:${sim.httpPort}`,
+      // 60 simulated days hold whole months, not yet a whole quarter.
+      FEDIPULSE_TRANSPARENCY_PERIOD: process.env.FEDIPULSE_TRANSPARENCY_PERIOD ?? 'month'
+    },
     stdio: ['ignore', 'ignore', 'inherit']
   });
   log(
@@ -113,8 +133,10 @@ export async function main(argv: string[]): Promise<number> {
   for (let i = days; i >= 0 && !stopping; i--) {
     const at = today - i * DAY + 6 * 3600_000;
     const kind: Kind = i % 7 === 0 ? 'all' : 'instance';
+    const t0 = Date.now();
     const s = await collect(kind, at);
-    log(`  ${new Date(at).toISOString().slice(0, 10)}  ${kind.padEnd(8)} run ${s.runId} ${s.status}`);
+    const secs = ((Date.now() - t0) / 1000).toFixed(1);
+    log(`  ${new Date(at).toISOString().slice(0, 10)}  ${kind.padEnd(8)} run ${s.runId} ${s.status} (${secs} s)`);
   }
   // The simulated co-op's books: three years of costs and income, as a treasurer's CSV export.
   process.env.FEDIPULSE_LEDGER ??= path.join(root, 'sim', 'ledger', 'demo-ledger.csv');
