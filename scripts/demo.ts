@@ -40,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
     args: argv,
     options: {
       days: { type: 'string', default: '60' },
-      peers: { type: 'string', default: '1500' },
+      peers: { type: 'string', default: '800' },
       seed: { type: 'string', default: '42' }
     }
   });
@@ -70,6 +70,10 @@ export async function main(argv: string[]): Promise<number> {
   const env = { ...sim.env({ FEDIPULSE_TOKEN: sim.own.tokens.admin }), FEDIPULSE_DB: dbPath };
   // Fewer per-peer admin measures per run keep simulated days quick (the default is 50).
   process.env.FEDIPULSE_TOP_PEERS ??= '20';
+  // Politeness delays and timeouts sized for loopback, so a demo crawl takes seconds, not minutes.
+  process.env.FEDIPULSE_PEER_TIMEOUT_MS ??= '4000';
+  process.env.FEDIPULSE_PEER_MIN_INTERVAL_MS ??= '50';
+  process.env.FEDIPULSE_PEER_MAX_CRAWL_DELAY_MS ??= '500';
   // Collections run in this process and read the token from its environment, as the CLI does.
   Object.assign(process.env, env);
   const config = loadConfig(process.env);
@@ -95,7 +99,9 @@ export async function main(argv: string[]): Promise<number> {
       // A browser cannot resolve the simulated server's name: send it to the simulator's plain-HTTP port.
       FEDIPULSE_OAUTH_BROWSER_URL: `http://127.0.0.1:${sim.httpPort}`,
       // 60 simulated days hold whole months, not yet a whole quarter.
-      FEDIPULSE_TRANSPARENCY_PERIOD: process.env.FEDIPULSE_TRANSPARENCY_PERIOD ?? 'month'
+      FEDIPULSE_TRANSPARENCY_PERIOD: process.env.FEDIPULSE_TRANSPARENCY_PERIOD ?? 'month',
+      // The simulated server's disk, so capacity shows when it fills up.
+      FEDIPULSE_DISK_BYTES: process.env.FEDIPULSE_DISK_BYTES ?? String(400e9)
     },
     stdio: ['ignore', 'ignore', 'inherit']
   });
