@@ -25,5 +25,5 @@ export default ts.config(
       }
     }
   },
-  { ignores: ['build/', '.svelte-kit/', 'node_modules/', 'data/', 'tests/fixtures/', 'test-results/'] }
+  { ignores: ['build/', '.svelte-kit/', 'node_modules/', 'data/', 'tests/fixtures/', 'test-results/', 'tmp/'] }
 );

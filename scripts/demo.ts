@@ -142,7 +142,9 @@ export async function main(argv: string[]): Promise<number> {
     const t0 = Date.now();
     const s = await collect(kind, at);
     const secs = ((Date.now() - t0) / 1000).toFixed(1);
-    log(`  ${new Date(at).toISOString().slice(0, 10)}  ${kind.padEnd(8)} run ${s.runId} ${s.status} (${secs} s)`);
+    log(
+      `  ${new Date(at).toISOString().slice(0, 10)}  ${kind.padEnd(8)} run ${s.runId} ${s.status} (${secs} s)`
+    );
   }
   // The simulated co-op's books: three years of costs and income, as a treasurer's CSV export.
   process.env.FEDIPULSE_LEDGER ??= path.join(root, 'sim', 'ledger', 'demo-ledger.csv');

@@ -130,7 +130,11 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
       };
       if (!handler) return sendJson(res, 421, { error: `no simulated host ${hostName}` });
       const delay =
-        handler === own.handle ? (opts.ownLatencyMs ?? 0) : median > 0 ? logNormal(latencyRng, median, sigma) : 0;
+        handler === own.handle
+          ? (opts.ownLatencyMs ?? 0)
+          : median > 0
+            ? logNormal(latencyRng, median, sigma)
+            : 0;
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       // Sign-in (OAuth, app registration, verify_credentials) on the own server goes to its provider.
       if (handler === own.handle && oauth.handles(req)) await oauth.handle(req, res);

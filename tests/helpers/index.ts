@@ -40,7 +40,9 @@ export function finished(child: ChildProcess): Promise<CliResult> {
   let stderr = '';
   child.stdout?.on('data', (d) => (stdout += d));
   child.stderr?.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return new Promise((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }))
+  );
 }
 
 export const runCollect = (args: string[], env: Record<string, string>) => finished(spawnCollect(args, env));
@@ -63,7 +65,8 @@ export interface Dashboard {
 
 /** The built dashboard (npm run build) serving a database's snapshots. */
 export async function startDashboard(env: Record<string, string>): Promise<Dashboard> {
-  if (!existsSync(path.join(ROOT, 'build', 'index.js'))) throw new Error('build/ is missing: run npm run build');
+  if (!existsSync(path.join(ROOT, 'build', 'index.js')))
+    throw new Error('build/ is missing: run npm run build');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [path.join(ROOT, 'build', 'index.js')], {

@@ -4,7 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sim } from '../../sim/index.ts';
 import { closeWriter, openReadOnly, openWriter } from '../../collectors/store/database.ts';
 import { latestSnapshot, listSnapshots } from '../../collectors/store/snapshots.ts';
-import { runCollect, spawnCollect, finished, startDashboard, startTrustedSim, tempDir } from '../helpers/index.ts';
+import {
+  runCollect,
+  spawnCollect,
+  finished,
+  startDashboard,
+  startTrustedSim,
+  tempDir
+} from '../helpers/index.ts';
 
 /** The storage rules of docs/architecture.md: one writer, readers on snapshots, nothing half-written served. */
 describe('storage: one writer, published snapshots', () => {
