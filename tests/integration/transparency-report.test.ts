@@ -148,7 +148,7 @@ describe('transparency report of a closed quarter', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('public, max-age=3600');
     const r = await res.json();
-    expect(r.schema_version).toBe('1.0');
+    expect(r.schema_version).toBe('1.1');
     expect(r.period).toMatchObject({
       id: '2026-Q3',
       start: '2026-07-01',

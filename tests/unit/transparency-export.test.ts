@@ -31,22 +31,47 @@ const raw: RawReport = {
   rules: [{ id: '1', text: 'Be kind, "always"' }],
   peersLimitingUs: 7,
   daysWithData: 30,
-  dataAsOf: '2026-10-01T06:00:00Z'
+  dataAsOf: '2026-10-01T06:00:00Z',
+  finances: {
+    currency: 'EUR',
+    periodStart: '2026-09-01',
+    periodEnd: '2026-10-01',
+    income: [{ category: 'dues', amount: 1200 }],
+    expenses: [{ category: 'hosting', amount: 450.5 }],
+    totalIncome: 1200,
+    totalExpenses: 450.5,
+    net: 749.5,
+    balance: 8000,
+    runwayMonths: null,
+    runwayUnbounded: true,
+    reserveMonths: 6,
+    reserveMet: true,
+    costPerActiveMember: 0.56,
+    activeMembers: 800
+  }
 };
 
 describe('CSV export', () => {
   const csv = toCsv(publish(raw, parsePeriod('2026-09')!, 5, null));
   const rows = csv.trim().split('\r\n');
 
+  it('carries the finances section, and leaves it out when there is none', () => {
+    expect(rows).toContain('1.1,2026-09,finances,income.dues,,1200,false,EUR,,,');
+    expect(rows).toContain('1.1,2026-09,finances,expenses.total,,450.5,false,EUR,,,');
+    expect(rows).toContain('1.1,2026-09,finances,runway_months,,,,months,,,unbounded');
+    const without = toCsv(publish({ ...raw, finances: null }, parsePeriod('2026-09')!, 5, null));
+    expect(without).not.toContain(',finances,');
+  });
+
   it('has the documented header and one fact per row', () => {
     expect(rows[0]).toBe(CSV_HEADER.join(','));
-    expect(rows).toContain('1.0,2026-09,members,total,,2400,false,accounts,2026-09-30,,');
-    expect(rows).toContain('1.0,2026-09,members,signups,,,true,accounts,,,');
-    expect(rows).toContain('1.0,2026-09,reports,open_at_end,,,true,reports,2026-09-30,,');
-    expect(rows).toContain('1.0,2026-09,reports,median_hours_to_resolve,,5,false,hours,,,');
+    expect(rows).toContain('1.1,2026-09,members,total,,2400,false,accounts,2026-09-30,,');
+    expect(rows).toContain('1.1,2026-09,members,signups,,,true,accounts,,,');
+    expect(rows).toContain('1.1,2026-09,reports,open_at_end,,,true,reports,2026-09-30,,');
+    expect(rows).toContain('1.1,2026-09,reports,median_hours_to_resolve,,5,false,hours,,,');
     // legal (1) is small, and violation (9) goes with it so that it cannot be derived from the total.
-    expect(rows).toContain('1.0,2026-09,reports,by_category,legal,,true,reports,,,');
-    expect(rows).toContain('1.0,2026-09,reports,by_category,violation,,true,reports,,,');
+    expect(rows).toContain('1.1,2026-09,reports,by_category,legal,,true,reports,,,');
+    expect(rows).toContain('1.1,2026-09,reports,by_category,violation,,true,reports,,,');
   });
 
   it('quotes text and defuses spreadsheet formulas', () => {

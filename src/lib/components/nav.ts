@@ -3,7 +3,7 @@
  * written) enforces `access`; config may make a staff page public. The layout renders the nav from this list.
  */
 export interface PageMeta {
-  key: 'overview' | 'growth' | 'retention' | 'federation' | 'moderation' | 'capacity' | 'status';
+  key: 'overview' | 'growth' | 'retention' | 'federation' | 'moderation' | 'capacity' | 'finances' | 'status';
   path: string;
   title: string;
   /** One line: the question the page answers. */
@@ -48,5 +48,19 @@ export const PAGES: PageMeta[] = [
     question: 'When is the disk full, and what runs?',
     access: 'staff'
   },
+  {
+    key: 'finances',
+    path: '/finances',
+    title: 'Finances',
+    question: 'Can we afford next year?',
+    access: 'staff'
+  },
   { key: 'status', path: '/status', title: 'Status', question: 'Did the collections work?', access: 'staff' }
 ];
+
+/** A page's entry by key (pages look themselves up by name, never by position). */
+export function pageMeta(key: PageMeta['key']): PageMeta {
+  const page = PAGES.find((p) => p.key === key);
+  if (!page) throw new Error(`no page ${key}`);
+  return page;
+}

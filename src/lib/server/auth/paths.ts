@@ -2,6 +2,7 @@
  * Which paths anyone may see, and where a sign-in may send the browser back to. Pure functions, so every
  * rule is a unit test.
  */
+import { PAGES } from '../../components/nav.ts';
 
 /** Always public: the transparency report, liveness, sign-in, the theme switch, static assets. */
 const ALWAYS_PUBLIC = [
@@ -14,15 +15,7 @@ const ALWAYS_PUBLIC = [
 const STATIC_FILE = /^\/(favicon\.(ico|png|svg)|robots\.txt|apple-touch-icon[\w-]*\.png)$/;
 
 /** Pages the co-op may choose to publish (FEDIPULSE_PUBLIC_PAGES); "overview" is /. */
-export const PUBLISHABLE_PAGES = [
-  'overview',
-  'growth',
-  'retention',
-  'federation',
-  'moderation',
-  'capacity',
-  'status'
-] as const;
+export const PUBLISHABLE_PAGES: readonly string[] = PAGES.map((p) => p.key);
 
 export type Access = 'public' | 'metrics' | 'private-page' | 'private-data';
 
@@ -33,7 +26,7 @@ export function parsePublicPages(spec: string | undefined): { pages: Set<string>
   for (const raw of (spec ?? '').split(/[\s,]+/)) {
     const name = raw.trim().toLowerCase().replace(/^\//, '') || (raw.trim() === '/' ? 'overview' : '');
     if (!name) continue;
-    if ((PUBLISHABLE_PAGES as readonly string[]).includes(name)) pages.add(name);
+    if (PUBLISHABLE_PAGES.includes(name)) pages.add(name);
     else unknown.push(raw.trim());
   }
   return { pages, unknown };

@@ -1,3 +1,4 @@
+import { financeSectionRows } from '../finances/index.ts';
 import type { Num, PublishedReport } from './report.ts';
 
 /**
@@ -82,5 +83,19 @@ export function toCsv(r: PublishedReport): string {
   }
   for (const rule of r.rules) add('rules', 'in_force', rule.id, null, '', r.period.end, rule.text);
   add('federation', 'peers_limiting_us', '', r.federation.peers_limiting_us, 'servers');
+  if (r.finances) {
+    for (const f of financeSectionRows(r.finances)) {
+      const numeric = typeof f.value === 'number' || f.value === null;
+      add(
+        f.section,
+        f.metric,
+        '',
+        numeric ? { value: f.value as number | null, suppressed: false } : null,
+        f.unit,
+        null,
+        numeric ? null : String(f.value)
+      );
+    }
+  }
   return `${rows.join('\r\n')}\r\n`;
 }

@@ -1,8 +1,9 @@
 import type { Db } from '../../../../collectors/store/database.ts';
+import { financeSection, type FinanceSection } from '../finances/index.ts';
 import { previousPeriod, type Period } from './period.ts';
 import { change, count, partition, share, statistic, type Num } from './privacy.ts';
 
-export const SCHEMA_VERSION = '1.0';
+export const SCHEMA_VERSION = '1.1';
 
 /** Mastodon's report categories (4.2+), in the order the report lists them. */
 export const CATEGORIES = ['spam', 'legal', 'violation', 'other'] as const;
@@ -35,6 +36,7 @@ export interface RawReport {
   peersLimitingUs: number;
   daysWithData: number;
   dataAsOf: string | null;
+  finances: FinanceSection | null;
 }
 
 export interface PublishedDefederation {
@@ -44,7 +46,7 @@ export interface PublishedDefederation {
   date: string;
 }
 
-/** Schema 1.0 of /transparency/<period>.json (docs/transparency.md). */
+/** Schema 1.1 of /transparency/<period>.json (docs/transparency.md). */
 export interface PublishedReport {
   schema_version: string;
   generator: 'fedipulse';
@@ -80,6 +82,8 @@ export interface PublishedReport {
   federation: { peers_limiting_us: Num };
   not_collected: { dsa_article_15: string; why: string }[];
   preface_markdown: string | null;
+  /** Since 1.1: the co-op's books for the period, or null (none kept here, or published elsewhere). */
+  finances: FinanceSection | null;
 }
 
 /** Mastodon shows an obfuscated block as e.g. `ex**ple.com`; the report does the same (DomainBlock#public_domain). */
@@ -200,7 +204,9 @@ export async function computeRaw(db: Db, p: Period): Promise<RawReport> {
     rules,
     peersLimitingUs: Number(limiting?.n ?? 0),
     daysWithData: Number(covered?.n ?? 0),
-    dataAsOf: asOf?.at ?? null
+    dataAsOf: asOf?.at ?? null,
+    // Money, not people: no small-count rule applies (FEDIPULSE_PUBLISH_FINANCES=false leaves it out).
+    finances: await financeSection(db, p.start, p.end)
   };
 }
 
@@ -305,7 +311,8 @@ export function publish(raw: RawReport, p: Period, k: number, preface: string | 
     rules: raw.rules,
     federation: { peers_limiting_us: count(raw.peersLimitingUs, k) },
     not_collected: NOT_COLLECTED,
-    preface_markdown: preface
+    preface_markdown: preface,
+    finances: raw.finances
   };
 }
 
