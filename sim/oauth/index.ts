@@ -139,7 +139,7 @@ function page(res: ServerResponse, status: number, title: string, body: string):
   sendText(
     res,
     status,
-    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>` +
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title><link rel="icon" href="data:,">` +
       `<meta name="viewport" content="width=device-width"><style>body{font-family:system-ui,sans-serif;max-width:34rem;margin:2rem auto;padding:0 1rem}` +
       `label{display:block;padding:.4rem;border:1px solid #ccc;border-radius:4px;margin:.3rem 0}button{font-size:1rem;padding:.4rem 1rem;margin-right:.5rem}</style>` +
       `</head><body>${body}</body></html>`,

@@ -90,7 +90,8 @@ describe('small counts', () => {
             rules: [],
             peersLimitingUs: x.limiting,
             daysWithData: 30,
-            dataAsOf: null
+            dataAsOf: null,
+            finances: null
           };
           const r = publish(raw, parsePeriod('2026-09')!, k, null);
           const counts = numbers({ members: r.members, reports: r.reports, federation: r.federation }).filter(

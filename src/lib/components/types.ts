@@ -39,3 +39,11 @@ export interface MetricData {
   chart: ChartShape;
   table: Table;
 }
+
+/** A marker on a day chart: detected from the data, or written by staff (a day, or a period up to `end`). */
+export interface ChartEvent {
+  day: string;
+  end?: string | null;
+  label: string;
+  staff?: boolean;
+}

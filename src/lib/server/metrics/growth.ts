@@ -1,6 +1,7 @@
 import { col, dailyTable, dailyValues, dayAxis, dayCol } from '../queries/context.ts';
 import { addDays } from '../../components/range.ts';
-import type { Metric, Table } from './types.ts';
+import { annotationStore } from '../annotations/index.ts';
+import type { Cell, Metric, Table } from './types.ts';
 
 /** Day rows bucketed into weeks (Monday) or months, summing a value column. */
 function bucket(t: Table, by: 'week' | 'month'): Table {
@@ -140,10 +141,14 @@ export const growthMetrics: Metric[] = [
     title: 'Events',
     unit: 'text',
     definition:
-      'Things that explain the curves: registrations opened or closed and software upgrades (from the instance API at each collection), and sign-up waves (days with more than five times the median sign-ups of the range).',
+      'Things that explain the curves: registrations opened or closed and software upgrades (from the instance API at each collection), sign-up waves (days with more than five times the median sign-ups of the range), and annotations written by staff (a day or a period, e.g. a migration wave), kept by the dashboard beside the database.',
     audience: 'board',
     page: 'growth',
-    sources: ['instance_info', 'daily_metrics (new_users)'],
+    sources: [
+      'instance_info',
+      'daily_metrics (new_users)',
+      '<FEDIPULSE_DB>.annotations.json (staff annotations)'
+    ],
     chart: { kind: 'none' },
     query: async (db, q) => {
       const { start, end } = q.range;
@@ -169,7 +174,24 @@ export const growthMetrics: Metric[] = [
          ) WHERE day BETWEEN $2::DATE AND $3::DATE ORDER BY day`,
         [q.facts.instance ?? '', start, end]
       );
-      return { columns: [dayCol, col('event', 'Event', 'text')], rows: rows.map((r) => [r.day, r.event]) };
+      const detected = rows.map((r): Cell[] => [r.day, r.event, null, 'detected', null]);
+      const staff = (await annotationStore().inRange(start, end)).map((a): Cell[] => [
+        a.start,
+        a.label,
+        a.end,
+        'staff',
+        a.note || null
+      ]);
+      return {
+        columns: [
+          dayCol,
+          col('event', 'Event', 'text'),
+          col('until', 'Until', 'date'),
+          col('source', 'Source', 'text'),
+          col('note', 'Note', 'text')
+        ],
+        rows: [...detected, ...staff].sort((a, b) => String(a[0]).localeCompare(String(b[0])))
+      };
     }
   }
 ];
