@@ -25,5 +25,7 @@ export default ts.config(
       }
     }
   },
-  { ignores: ['build/', '.svelte-kit/', 'node_modules/', 'data/', 'tests/fixtures/', 'test-results/', 'tmp/'] }
+  {
+    ignores: ['build/', '.svelte-kit/', 'node_modules/', 'data/', 'tests/fixtures/', 'test-results/', 'tmp/']
+  }
 );
