@@ -14,9 +14,12 @@ const bool = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : null)
 
 /** Mastodon sends most counters as strings ("12"); "" (instance_media_attachments) and junk are gaps. */
 export function parseCount(v: unknown): number | null {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
-  if (typeof v !== 'string' || !/^\s*-?\d+(\.\d+)?\s*$/.test(v)) return null;
-  return Number(v);
+  let n: number;
+  if (typeof v === 'number') n = v;
+  else if (typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v)) n = Number(v);
+  else return null;
+  // A count past 2^53 cannot be exact (or is Infinity from a 400-digit string): unreadable, not huge.
+  return Number.isFinite(n) && Math.abs(n) <= Number.MAX_SAFE_INTEGER ? n : null;
 }
 
 /** "2022-09-14T00:00:00Z", "2022-09-14T00:00:00.000+00:00" or "2022-09-14": the calendar day the server meant. */
@@ -299,7 +302,9 @@ export function parseActivity(body: unknown): ActivityWeek[] {
       const logins = parseCount(w.logins);
       const registrations = parseCount(w.registrations);
       if (secs === null || statuses === null || logins === null || registrations === null) return [];
-      const weekStart = new Date(Math.floor(secs / 86_400) * 86_400_000).toISOString();
+      const ms = Math.floor(secs / 86_400) * 86_400_000;
+      if (Math.abs(ms) > 8.64e15) return []; // outside what a Date can hold: not a week
+      const weekStart = new Date(ms).toISOString();
       return [{ weekStart, statuses, logins, registrations }];
     });
 }
