@@ -8,6 +8,7 @@
  *   C  100,000 peers: peak RSS of the crawler process.
  *
  * Options: --only A,B,C  --peers-a N  --peers-b N  --peers-c N
+ * BENCH_TRACE=file: the crawler child writes RSS, V8 heap spaces and active handles every 500 ms to file.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import diagnostics from 'node:diagnostics_channel';
@@ -16,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import v8 from 'node:v8';
 import { Agent, request } from 'undici';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -77,8 +79,30 @@ async function crawlChild(env: Record<string, string>): Promise<void> {
   const { runCollection } = await import('../collectors/run.ts');
   const { silentProgress } = await import('../collectors/progress.ts');
   const t0 = performance.now();
+  const trace = process.env.BENCH_TRACE;
+  const samples: string[] = [];
+  const sampler = trace
+    ? setInterval(() => {
+        const m = process.memoryUsage();
+        const mb = (n: number) => (n / 1048576).toFixed(0);
+        samples.push(
+          `${((performance.now() - t0) / 1000).toFixed(1)} rss ${mb(m.rss)} heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} ext ${mb(m.external)} ab ${mb(m.arrayBuffers)} ` +
+            v8
+              .getHeapSpaceStatistics()
+              .map(
+                (x) => `${x.space_name.replace('_space', '')} ${mb(x.space_used_size)}/${mb(x.space_size)}`
+              )
+              .join(' ') +
+            ` handles ${(process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length}`
+        );
+      }, 500)
+    : null;
   const s = await runCollection('peers', { config: loadConfig(process.env), progress: silentProgress });
   const wallMs = performance.now() - t0;
+  if (sampler) {
+    clearInterval(sampler);
+    (await import('node:fs')).writeFileSync(trace!, samples.join('\n'));
+  }
   await sendAndWait({
     done: {
       wallMs,

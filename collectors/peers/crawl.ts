@@ -18,6 +18,8 @@ export const ROBOTS_TOKEN = 'fedipulse';
 
 export interface CrawlEnv {
   dispatcher: Dispatcher;
+  /** A dispatcher for one host's crawl, closed when it ends (so no keep-alive socket outlives its host). */
+  hostDispatcher?: () => Dispatcher;
   userAgent: string;
   gate: HostGate;
   cfg: PeerCrawlConfig;
@@ -96,6 +98,7 @@ const TRANSPORT = new Set(['unreachable', 'timeout', 'tls_error', 'refused_addre
 /** Crawls one peer: robots.txt, NodeInfo discovery and document, instance API, public domain blocks. */
 export async function crawlHost(item: WorkItem, env: CrawlEnv): Promise<PeerObservation> {
   const obs = blank(item, env);
+  const dispatcher = env.hostDispatcher?.() ?? env.dispatcher;
   let retryAt: Date | null = null;
   const finish = (outcome: Outcome, error: string | null, status: number | null = obs.httpStatus) => {
     obs.outcome = outcome;
@@ -107,7 +110,7 @@ export async function crawlHost(item: WorkItem, env: CrawlEnv): Promise<PeerObse
   };
   const get = (url: URL, crossHost: boolean, maxBytes = env.cfg.maxBytes): Promise<SafeResult> =>
     safeGet(url, {
-      dispatcher: env.dispatcher,
+      dispatcher,
       userAgent: env.userAgent,
       maxBytes,
       timeoutMs: env.cfg.timeoutMs,
@@ -254,5 +257,7 @@ export async function crawlHost(item: WorkItem, env: CrawlEnv): Promise<PeerObse
     return finish('ok', null);
   } finally {
     env.gate.forget(item.domain);
+    // Nothing is in flight any more: close() ends the idle sockets now instead of after keepAliveTimeout.
+    if (dispatcher !== env.dispatcher) void dispatcher.close().catch(() => {});
   }
 }

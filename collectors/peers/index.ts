@@ -1,5 +1,6 @@
 import { request } from 'undici';
 import type { CollectorContext } from '../context.ts';
+import { ScopedAgent } from '../net/dispatcher.ts';
 import { HostGate } from '../net/gate.ts';
 import { utcDay } from '../store/metrics.ts';
 import {
@@ -119,8 +120,10 @@ export async function collectPeers(
   };
   const serial = new Serial();
   const gate = new HostGate(cfg.minIntervalMs);
+  const peerAgent = ctx.peerDispatcher;
   const env: CrawlEnv = {
-    dispatcher: ctx.peerDispatcher,
+    dispatcher: peerAgent,
+    hostDispatcher: peerAgent instanceof ScopedAgent ? () => peerAgent.scope() : undefined,
     userAgent: ctx.userAgent,
     gate,
     cfg,

@@ -92,8 +92,8 @@ function bool(a: DuckDBAppender, v: boolean | null): void {
 export async function writeObservations(db: Db, runId: number, batch: PeerObservation[]): Promise<void> {
   if (batch.length === 0) return;
   await db.transaction(async () => {
-    await db.run(`CREATE TEMP TABLE IF NOT EXISTS peer_obs_in (${COLS})`);
-    await db.run('DELETE FROM peer_obs_in');
+    // A fresh staging table per batch: DELETE would leave the old rows' storage in the temp database.
+    await db.run(`CREATE OR REPLACE TEMP TABLE peer_obs_in (${COLS})`);
     const a = await db.conn.createAppender('peer_obs_in', 'main', 'temp');
     for (const o of batch) {
       a.appendInteger(runId);
@@ -166,6 +166,7 @@ export async function writeObservations(db: Db, runId: number, batch: PeerObserv
          last_users_total = coalesce(excluded.last_users_total, peer_hosts.last_users_total),
          last_ok_at = coalesce(excluded.last_ok_at, peer_hosts.last_ok_at)`
     );
+    await db.run('DROP TABLE peer_obs_in');
   });
 }
 
