@@ -9,6 +9,8 @@
  *
  * Options: --only A,B,C  --peers-a N  --peers-b N  --peers-c N
  * BENCH_TRACE=file: the crawler child writes RSS, V8 heap spaces and active handles every 500 ms to file.
+ * The crawler child runs with COLLECTOR_NODE_FLAGS (collectors/process.ts), as `npm run collect` does;
+ * BENCH_CRAWLER_FLAGS="..." replaces them (empty: none).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import diagnostics from 'node:diagnostics_channel';
@@ -19,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import { Agent, request } from 'undici';
+import { COLLECTOR_NODE_FLAGS } from '../collectors/process.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -170,8 +173,13 @@ async function bareChild(o: {
 
 // ----------------------------------------------------------------------------------------------- parent
 
-function child(args: string[], env: Record<string, string> = {}): ChildProcess {
+function child(
+  args: string[],
+  env: Record<string, string> = {},
+  nodeFlags: readonly string[] = []
+): ChildProcess {
   return fork(SELF, args, {
+    execArgv: [...process.execArgv, ...nodeFlags],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc']
   });
@@ -217,11 +225,13 @@ async function crawl(info: SimInfo, extra: Record<string, string>): Promise<Craw
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fedipulse-bench-'));
   try {
     // NODE_EXTRA_CA_CERTS is read at start-up, so the environment goes in at fork time.
-    const c = child(['--crawl-child'], {
-      ...info.env,
-      FEDIPULSE_DB: path.join(dir, 'bench.duckdb'),
-      ...extra
-    });
+    // The crawler runs with the collector's own node flags (BENCH_CRAWLER_FLAGS="" to measure without).
+    const flags = process.env.BENCH_CRAWLER_FLAGS?.split(/\s+/).filter(Boolean) ?? COLLECTOR_NODE_FLAGS;
+    const c = child(
+      ['--crawl-child'],
+      { ...info.env, FEDIPULSE_DB: path.join(dir, 'bench.duckdb'), ...extra },
+      flags
+    );
     return await message<CrawlResult>(c, 'done');
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -15,7 +15,10 @@ const commands = {
   collect: '../collectors/cli.ts',
   sim: '../scripts/sim.ts',
   demo: '../scripts/demo.ts',
-  bench: '../bench/run.ts'
+  bench: '../bench/run.ts',
+  export: '../collectors/export/cli.ts',
+  backup: '../collectors/export/cli.ts#backup',
+  restore: '../collectors/export/cli.ts#restore'
 };
 const [command, ...args] = process.argv.slice(2);
 const file = commands[command];
@@ -23,5 +26,7 @@ if (!file) {
   process.stderr.write(`usage: fedipulse <${Object.keys(commands).join('|')}> [options]\n`);
   process.exit(2);
 }
-const mod = await import(new URL(file, import.meta.url).href);
-process.exitCode = await mod.main(args);
+// "file#name" runs an export other than main (several commands share one module).
+const [spec, entry = 'main'] = file.split('#');
+const mod = await import(new URL(spec, import.meta.url).href);
+process.exitCode = await mod[entry](args);

@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
+import { collectorCommand } from '../../collectors/process.ts';
 import { startSim, type Sim, type SimOptions } from '../../sim/index.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -28,7 +29,8 @@ export interface CliResult {
 
 /** The collector CLI as a user runs it, on the pinned Node (process.execPath under npm/vitest). */
 export function spawnCollect(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [path.join(ROOT, 'bin', 'fedipulse.js'), 'collect', ...args], {
+  const cmd = collectorCommand(args);
+  return spawn(cmd.command, cmd.args, {
     cwd: ROOT,
     env: { ...process.env, FEDIPULSE_TOKEN: '', FEDIPULSE_INSTANCE_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
