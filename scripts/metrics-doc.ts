@@ -61,7 +61,7 @@ function rawDoc(): string {
     '| variable | default | used for |',
     '|---|---|---|',
     '| `FEDIPULSE_DISK_BYTES` | unset | disk size: days until full, the line on the storage chart |',
-    '| `FEDIPULSE_DISK_WARNING_DAYS` | 60 | overview alert when the disk is forecast full within this many days |',
+    '| `FEDIPULSE_DISK_WARN_DAYS` | 60 | overview alert when the disk is forecast full within this many days |',
     '| `FEDIPULSE_BACKLOG_TARGET_HOURS` | 48 | overview alert for reports open longer than this |',
     '| `FEDIPULSE_LARGE_PEER_USERS` | 10000 | overview alert when a peer this large starts limiting us |',
     '| `FEDIPULSE_STALE_AFTER_HOURS` | 36 | overview alert when no collection finished for this long |',

@@ -1,11 +1,11 @@
 import type { PageServerLoad } from './$types';
+import { overviewAlerts } from '$lib/server/alerts';
 import { computeKpis } from '$lib/server/metrics/overview';
-import { alerts } from '$lib/server/queries/alerts';
 import { isStaff, loadPage } from '$lib/server/queries/page';
 
 export const load: PageServerLoad = async (event) =>
-  loadPage(event, 'overview', ['members', 'reports_weekly'], async (db, q) => {
-    const kpis = await computeKpis(db, q);
-    const days = kpis.find((k) => k.key === 'days_to_full')?.value ?? null;
-    return { kpis, alerts: await alerts(db, q, isStaff(event.locals), days) };
-  });
+  loadPage(event, 'overview', ['members', 'reports_weekly'], async (db, q) => ({
+    kpis: await computeKpis(db, q),
+    // The same conditions the webhook and /metrics report (src/lib/server/alerts).
+    alerts: await overviewAlerts(db, new Date(), { staff: isStaff(event.locals) })
+  }));

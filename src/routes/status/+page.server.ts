@@ -2,6 +2,7 @@ import type { PageServerLoad } from './$types';
 import path from 'node:path';
 import { config as appConfig } from '$lib/server/db';
 import { loadPage } from '$lib/server/queries/page';
+import { scheduleStatus } from '$lib/server/schedule/status';
 import { currentSnapshot } from '$lib/server/snapshot';
 
 export const load: PageServerLoad = async (event) => {
@@ -13,6 +14,7 @@ export const load: PageServerLoad = async (event) => {
       file: s.file ? path.basename(s.file) : null,
       openedAt: s.openedAt?.toISOString() ?? null,
       rejected: s.rejected ? { file: path.basename(s.rejected.file), error: s.rejected.error } : null
-    }
+    },
+    schedule: scheduleStatus(appConfig.dbPath)
   };
 };

@@ -1,20 +1,18 @@
 import type { Db } from '../../../../collectors/store/database.ts';
 import { addDays, parseRange } from '../../components/range.ts';
+import { alertConfig } from '../alerts/index.ts';
 import type { Cell, Column, DashboardConfig, Facts, QueryContext, Table } from '../metrics/types.ts';
 
-/** Dashboard settings from the environment (FEDIPULSE_DISK_BYTES etc.); defaults are documented in docs/metrics.md. */
+/** Dashboard settings: the thresholds are the alerts' own (one reading of FEDIPULSE_DISK_BYTES etc.). */
 export function dashboardConfig(env: NodeJS.ProcessEnv = process.env): DashboardConfig {
-  const num = (v: string | undefined, d: number | null) => {
-    const n = Number(v);
-    return v !== undefined && v.trim() !== '' && Number.isFinite(n) && n > 0 ? n : d;
-  };
+  const a = alertConfig(env);
   return {
-    diskBytes: num(env.FEDIPULSE_DISK_BYTES, null),
-    diskWarningDays: num(env.FEDIPULSE_DISK_WARNING_DAYS, 60)!,
-    backlogTargetHours: num(env.FEDIPULSE_BACKLOG_TARGET_HOURS, 48)!,
-    largePeerUsers: num(env.FEDIPULSE_LARGE_PEER_USERS, 10_000)!,
+    diskBytes: a.diskBytes,
+    diskWarningDays: a.diskWarnDays,
+    backlogTargetHours: a.backlogTargetHours,
+    largePeerUsers: a.largePeerUsers,
     hasToken: Boolean(env.FEDIPULSE_TOKEN?.trim()),
-    staleAfterHours: num(env.FEDIPULSE_STALE_AFTER_HOURS, 36)!
+    staleAfterHours: a.staleAfterHours
   };
 }
 
