@@ -1,5 +1,6 @@
 import dns from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
+import tls from 'node:tls';
 import ipaddr from 'ipaddr.js';
 import { Agent, buildConnector } from 'undici';
 import { applyConnectTo, type ConnectToRule } from '../../src/lib/server/config.ts';
@@ -72,6 +73,9 @@ export class ScopedAgent extends Agent {
 export function createDispatcher(o: DispatcherOptions): ScopedAgent {
   const base = buildConnector({
     timeout: o.connectTimeoutMs ?? 10_000,
+    // One SecureContext (default CAs, as tls.connect would build) for every connection: otherwise each
+    // connection makes its own OpenSSL SSL_CTX, whose native memory lives until V8 happens to collect it.
+    secureContext: tls.createSecureContext(),
     ...(o.allowPrivate ? {} : { lookup: publicOnlyLookup })
   });
   return new ScopedAgent({

@@ -81,6 +81,7 @@ function blank(item: WorkItem, env: CrawlEnv): PeerObservation {
     quirks: [],
     error: null,
     raw: null,
+    prevRawHash: item.lastRawHash ?? null,
     instanceApi: null,
     instanceTitle: null,
     instanceVersion: null,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { DuckDBAppender } from '@duckdb/node-api';
 import type { Db } from './database.ts';
 
@@ -39,6 +40,8 @@ export interface PeerObservation {
   error: string | null;
   /** The NodeInfo document as received (JSON text). */
   raw: string | null;
+  /** rawHash() of the host's previous document: the same text is not stored again. */
+  prevRawHash: string | null;
   instanceApi: string | null;
   instanceTitle: string | null;
   instanceVersion: string | null;
@@ -56,6 +59,7 @@ export interface WorkItem {
   domain: string;
   failures: number;
   lastUsersTotal: number | null;
+  lastRawHash?: string | null;
   inPeersList: boolean;
 }
 
@@ -63,7 +67,7 @@ const COLS = `run_id INTEGER, domain VARCHAR, observed_at VARCHAR, crawl_day VAR
   http_status INTEGER, software VARCHAR, software_version VARCHAR, users_total BIGINT, users_active_month BIGINT,
   users_active_halfyear BIGINT, local_posts BIGINT, open_registrations BOOLEAN, suspect BOOLEAN,
   suspect_reasons VARCHAR, nodeinfo_version VARCHAR, nodeinfo_url VARCHAR, node_name VARCHAR, quirks VARCHAR,
-  error VARCHAR, raw VARCHAR, instance_api VARCHAR, instance_title VARCHAR, instance_version VARCHAR,
+  error VARCHAR, raw_hash VARCHAR, raw VARCHAR, instance_api VARCHAR, instance_title VARCHAR, instance_version VARCHAR,
   instance_user_count BIGINT, instance_active_month BIGINT, limit_severity VARCHAR, limit_matched_by VARCHAR,
   limit_comment VARCHAR, host_state VARCHAR, failures INTEGER, next_attempt_at VARCHAR`;
 
@@ -84,6 +88,11 @@ function bool(a: DuckDBAppender, v: boolean | null): void {
   else a.appendBoolean(v);
 }
 
+/** Key of a raw document in peer_raw_docs: the first 128 bits of its SHA-256, hex. */
+export function rawHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+}
+
 /**
  * Writes observations in batches through the DuckDB appender: observations, host state and limit findings
  * of a batch land in one transaction, so a kill -9 loses at most the unflushed batch (re-crawled on resume)
@@ -95,6 +104,8 @@ export async function writeObservations(db: Db, runId: number, batch: PeerObserv
     // A fresh staging table per batch: DELETE would leave the old rows' storage in the temp database.
     await db.run(`CREATE OR REPLACE TEMP TABLE peer_obs_in (${COLS})`);
     const a = await db.conn.createAppender('peer_obs_in', 'main', 'temp');
+    // A document goes in only when it is not the host's previous one, and once per batch.
+    const docs = new Set<string>();
     for (const o of batch) {
       a.appendInteger(runId);
       a.appendVarchar(o.domain);
@@ -116,7 +127,11 @@ export async function writeObservations(db: Db, runId: number, batch: PeerObserv
       str(a, o.nodeName);
       str(a, o.quirks.length ? o.quirks.join('; ').slice(0, 2000) : null);
       str(a, o.error);
-      str(a, o.raw);
+      const hash = o.raw === null ? null : rawHash(o.raw);
+      str(a, hash);
+      const store = hash !== null && hash !== o.prevRawHash && !docs.has(hash);
+      str(a, store ? o.raw : null);
+      if (store) docs.add(hash);
       str(a, o.instanceApi);
       str(a, o.instanceTitle);
       str(a, o.instanceVersion);
@@ -131,14 +146,18 @@ export async function writeObservations(db: Db, runId: number, batch: PeerObserv
       a.endRow();
     }
     a.closeSync();
+    if (docs.size > 0)
+      await db.run(
+        `INSERT INTO peer_raw_docs (hash, raw) SELECT raw_hash, raw::JSON FROM peer_obs_in WHERE raw IS NOT NULL`
+      );
     await db.run(
       `INSERT INTO peer_obs (run_id, domain, observed_at, crawl_day, outcome, http_status, software, software_version,
          users_total, users_active_month, users_active_halfyear, local_posts, open_registrations, suspect,
-         suspect_reasons, nodeinfo_version, nodeinfo_url, node_name, quirks, error, raw, instance_api,
+         suspect_reasons, nodeinfo_version, nodeinfo_url, node_name, quirks, error, raw_hash, instance_api,
          instance_title, instance_version, instance_user_count, instance_active_month)
        SELECT run_id, domain, observed_at::TIMESTAMPTZ, crawl_day::DATE, outcome, http_status, software,
          software_version, users_total, users_active_month, users_active_halfyear, local_posts, open_registrations,
-         suspect, suspect_reasons, nodeinfo_version, nodeinfo_url, node_name, quirks, error, raw::JSON,
+         suspect, suspect_reasons, nodeinfo_version, nodeinfo_url, node_name, quirks, error, raw_hash,
          instance_api, instance_title, instance_version, instance_user_count, instance_active_month
        FROM peer_obs_in
        ON CONFLICT (run_id, domain) DO NOTHING`
@@ -151,11 +170,11 @@ export async function writeObservations(db: Db, runId: number, batch: PeerObserv
     );
     await db.run(
       `INSERT INTO peer_hosts (domain, state, consecutive_failures, next_attempt_at, last_attempt_at, last_outcome,
-         first_seen_at, last_users_total, last_ok_at)
+         first_seen_at, last_users_total, last_ok_at, last_raw_hash)
        SELECT domain, host_state, failures, next_attempt_at::TIMESTAMPTZ, observed_at::TIMESTAMPTZ, outcome,
          observed_at::TIMESTAMPTZ,
          CASE WHEN outcome = 'ok' THEN users_total END,
-         CASE WHEN outcome = 'ok' THEN observed_at::TIMESTAMPTZ END
+         CASE WHEN outcome = 'ok' THEN observed_at::TIMESTAMPTZ END, raw_hash
        FROM peer_obs_in
        ON CONFLICT (domain) DO UPDATE SET
          state = excluded.state,
@@ -164,7 +183,8 @@ export async function writeObservations(db: Db, runId: number, batch: PeerObserv
          last_attempt_at = excluded.last_attempt_at,
          last_outcome = excluded.last_outcome,
          last_users_total = coalesce(excluded.last_users_total, peer_hosts.last_users_total),
-         last_ok_at = coalesce(excluded.last_ok_at, peer_hosts.last_ok_at)`
+         last_ok_at = coalesce(excluded.last_ok_at, peer_hosts.last_ok_at),
+         last_raw_hash = coalesce(excluded.last_raw_hash, peer_hosts.last_raw_hash)`
     );
     await db.run('DROP TABLE peer_obs_in');
   });
@@ -189,6 +209,7 @@ export async function workPage(
        ) GROUP BY domain
      )
      SELECT w.domain, coalesce(h.consecutive_failures, 0) AS failures, h.last_users_total AS "lastUsersTotal",
+            h.last_raw_hash AS "lastRawHash",
             w.in_list AS "inPeersList"
      FROM wanted w LEFT JOIN peer_hosts h USING (domain)
      WHERE w.domain > $1

@@ -130,7 +130,8 @@ describe('peer crawl against the simulated fediverse', () => {
     );
     expect(orphans[0].n).toBe(0);
     const okWithoutRaw = await read<{ n: number }>(
-      `SELECT count(*) AS n FROM peer_obs WHERE outcome = 'ok' AND (raw IS NULL OR software IS NULL)`
+      `SELECT count(*) AS n FROM peer_obs o LEFT JOIN peer_obs_raw r USING (run_id, domain)
+       WHERE o.outcome = 'ok' AND (r.raw IS NULL OR o.software IS NULL)`
     );
     expect(okWithoutRaw[0].n).toBe(0);
     const gone = await read<{ state: string; next_attempt_at: unknown }>(
@@ -149,7 +150,8 @@ describe('peer crawl against the simulated fediverse', () => {
     expect(fd.peers_known).toBeGreaterThanOrEqual(fd.peers_reachable);
     // Suspect numbers are kept (raw and value) but never summed.
     const lie = await read<{ users_total: number; suspect: boolean; raw: string }>(
-      `SELECT users_total, suspect, raw::VARCHAR AS raw FROM peer_obs WHERE domain = $1`,
+      `SELECT users_total, suspect, raw::VARCHAR AS raw FROM peer_obs JOIN peer_obs_raw USING (run_id, domain)
+       WHERE domain = $1`,
       [pinned.get('negative_numbers')]
     );
     expect(lie[0].suspect).toBe(true);
@@ -213,6 +215,17 @@ describe('peer crawl against the simulated fediverse', () => {
       'SELECT count(*) AS n FROM (SELECT domain, crawl_day FROM peer_obs GROUP BY ALL HAVING count(*) > 1)'
     );
     expect(dupes[0].n).toBe(0);
+    // Every day keeps its document, yet a host's unchanged document is stored once, under its own hash.
+    const [docs] = await read<{ missing: number; stored: number; read: number; wrong: number }>(
+      `SELECT (SELECT count(*) FROM peer_obs o LEFT JOIN peer_obs_raw r USING (run_id, domain)
+               WHERE o.raw_hash IS NOT NULL AND r.raw IS NULL) AS missing,
+              (SELECT count(*) FROM peer_raw_docs) AS stored,
+              (SELECT count(*) FROM peer_obs WHERE raw_hash IS NOT NULL) AS read,
+              (SELECT count(*) FROM peer_raw_docs WHERE left(sha256(raw::VARCHAR), 32) <> hash) AS wrong`
+    );
+    expect(docs.missing).toBe(0);
+    expect(docs.wrong).toBe(0);
+    expect(docs.stored).toBeLessThan(docs.read);
   });
 
   it('flags a ×100 jump against the previous observation', async () => {

@@ -10,7 +10,9 @@ CREATE TABLE peer_hosts (
   first_seen_at TIMESTAMPTZ NOT NULL,
   -- users_total of the last ok observation, to flag impossible jumps without reading history.
   last_users_total BIGINT,
-  last_ok_at TIMESTAMPTZ
+  last_ok_at TIMESTAMPTZ,
+  -- raw_hash of the last NodeInfo document read: an unchanged document is not stored again.
+  last_raw_hash VARCHAR
 );
 
 CREATE TABLE peer_obs (
@@ -31,7 +33,8 @@ CREATE TABLE peer_obs (
   suspect_reasons VARCHAR,
   nodeinfo_version VARCHAR,
   error VARCHAR,
-  raw JSON,
+  -- The NodeInfo document as served, by content hash (peer_raw_docs; read it through peer_obs_raw).
+  raw_hash VARCHAR,
   -- The UTC day the crawl belongs to: a resumed crawl (new run id) continues the same day.
   crawl_day DATE,
   nodeinfo_url VARCHAR,
@@ -44,6 +47,20 @@ CREATE TABLE peer_obs (
   instance_active_month BIGINT,
   PRIMARY KEY (run_id, domain)
 );
+
+-- NodeInfo documents by content, written only when a host's document differs from its previous one (most
+-- hosts serve the same text for days). No unique key, so no index to hold in memory: two hosts serving the
+-- same text may each add a row, which peer_obs_raw folds.
+CREATE TABLE peer_raw_docs (
+  -- First 128 bits of the SHA-256 of the text, hex.
+  hash VARCHAR NOT NULL,
+  raw JSON NOT NULL
+);
+
+-- The NodeInfo document of each observation that read one.
+CREATE VIEW peer_obs_raw AS
+SELECT o.run_id, o.domain, o.observed_at, o.crawl_day, d.raw
+FROM peer_obs o JOIN (SELECT hash, any_value(raw) AS raw FROM peer_raw_docs GROUP BY hash) d ON d.hash = o.raw_hash;
 
 CREATE VIEW peer_observations AS
 SELECT domain, observed_at, outcome, http_status, software, software_version, users_total, users_active_month,
