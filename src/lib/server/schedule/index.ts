@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Cron } from 'croner';
 import { SCHEDULED_KINDS, type ScheduleConfig, type ScheduledKind } from './config.ts';
+import { COLLECTOR_NODE_FLAGS } from '../../../../collectors/process.ts';
 import {
   scheduleStatus,
   writeScheduleFile,
@@ -117,7 +118,7 @@ export function startScheduler(o: SchedulerOptions): Scheduler {
   const runOne = async (kind: ScheduledKind): Promise<void> => {
     const started = new Date();
     log(`fedipulse schedule: ${kind} collection starting`);
-    const proc = spawn(process.execPath, [o.bin, 'collect', kind, '--quiet'], {
+    const proc = spawn(process.execPath, [...COLLECTOR_NODE_FLAGS, o.bin, 'collect', kind, '--quiet'], {
       cwd: o.cwd ?? process.cwd(),
       env: o.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe']
