@@ -1,7 +1,8 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../helpers/browser.ts';
 import type { Sim } from '../../sim/index.ts';
 import { runCollect, startDashboard, startTrustedSim, tempDir, type Dashboard } from '../helpers/index.ts';
 
@@ -25,16 +26,8 @@ beforeAll(async () => {
   });
   expect((await runCollect(['instance', '--quiet'], env)).code).toBe(0);
   dash = await startDashboard({ ...env, FEDIPULSE_SESSION_SECRET: 'e2e-auth-secret-0123456789' });
-  context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
-    executablePath: process.env.FEDIPULSE_CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
+  context = await launchChromium(path.join(dir, 'profile'), {
+    extraArgs: [
       `--host-resolver-rules=MAP ${new URL(sim.ownUrl).hostname} 127.0.0.1:${sim.httpsPort}`,
       '--ignore-certificate-errors'
     ]

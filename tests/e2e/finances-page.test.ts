@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../helpers/browser.ts';
 import { closeWriter, openWriter } from '../../collectors/store/database.ts';
 import { upsertDailyValues, type DailyValue } from '../../collectors/store/metrics.ts';
 import { newSession, seal } from '../../src/lib/server/auth/session.ts';
@@ -83,19 +84,7 @@ describe('/finances in a browser', () => {
       FEDIPULSE_SESSION_SECRET: SECRET,
       FEDIPULSE_INSTANCE_URL: ''
     });
-    context = await chromium.launchPersistentContext(tempDir('fedipulse-fin-chromium-'), {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      locale: 'en-US',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run'
-      ]
-    });
+    context = await launchChromium(tempDir('fedipulse-fin-chromium-'), { locale: 'en-US' });
   });
   afterAll(async () => {
     await context?.close();

@@ -2,8 +2,9 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../helpers/browser.ts';
 import { generateDataset, SMALL } from '../../bench/dataset.ts';
 import { ALL_PAGES, serve, type Served } from '../../bench/pages.ts';
 
@@ -47,17 +48,7 @@ beforeAll(async () => {
   await generateDataset({ ...SMALL, file });
   server = await serve(file, { buildDir: process.env.FEDIPULSE_BUILD_DIR, publicPages: false });
   mkdirSync(SHOTS, { recursive: true });
-  context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
-    executablePath: process.env.FEDIPULSE_CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run'
-    ],
+  context = await launchChromium(path.join(dir, 'profile'), {
     viewport: { width: 1280, height: 900 },
     locale: 'en-GB'
   });

@@ -1,7 +1,8 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../helpers/browser.ts';
 import type { Sim } from '../../sim/index.ts';
 import { openReadOnly, type Db } from '../../collectors/store/database.ts';
 import { latestSnapshot } from '../../collectors/store/snapshots.ts';
@@ -30,18 +31,7 @@ beforeAll(async () => {
   expect((await runCollect(['all', '--quiet'], env)).code).toBe(0);
   db = await openReadOnly(latestSnapshot(dbPath)!);
   dash = await startDashboard({ ...env, FEDIPULSE_MIN_COUNT: String(K) });
-  context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
-    executablePath: process.env.FEDIPULSE_CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run'
-    ]
-  });
+  context = await launchChromium(path.join(dir, 'profile'));
 });
 
 afterAll(async () => {

@@ -4,12 +4,12 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * A second test server: plain HTTP on 127.0.0.1 that answers with the real example responses in
- * ../shared/fixtures/mastodon byte for byte. Where one endpoint needs two answers, it composes verbatim
+ * tests/fixtures/mastodon (a copy of the shared fixtures) byte for byte. Where one endpoint needs two answers, it composes verbatim
  * files: the resolved-reports pass is `[` + admin_report.json + `]`, and page 2 of the open reports (reached
  * through a Link header in the docs' format) is the Admin_Report entity example. The NodeInfo discovery
  * document is built here (the fixtures hold only the 2.0 document).
  */
-export const FIXTURES = new URL('../../../shared/fixtures/mastodon/', import.meta.url);
+export const FIXTURES = new URL('../fixtures/mastodon/', import.meta.url);
 export const fixture = (name: string): string => readFileSync(new URL(name, FIXTURES), 'utf8');
 const byKey = (name: string): Map<string, string> =>
   new Map(

@@ -1,6 +1,6 @@
 /**
  * The simulated own server answers with the same JSON shapes as real Mastodon: every example response
- * in ../shared/fixtures/mastodon the simulator has an equivalent of is compared key by key, type by type.
+ * in tests/fixtures/mastodon (a copy of the shared fixtures) the simulator has an equivalent of is compared key by key, type by type.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,7 +11,7 @@ import { createDispatcher } from '../../collectors/net/dispatcher.ts';
 import { startSim, type Sim } from '../../sim/index.ts';
 import { parseConnectTo } from '../../src/lib/server/config.ts';
 
-const FIXTURES = path.resolve(import.meta.dirname, '../../../shared/fixtures/mastodon');
+const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/mastodon');
 const fixture = (name: string): unknown => JSON.parse(readFileSync(path.join(FIXTURES, name), 'utf8'));
 /** `*_by_key.json` and `entity_*.json` wrap each example as {_heading, example}. */
 const examples = (name: string): unknown[] => (fixture(name) as { example: unknown }[]).map((e) => e.example);

@@ -23,7 +23,7 @@ import {
   sha256
 } from '../../collectors/instance/parse.ts';
 
-const FIX = new URL('../../../shared/fixtures/mastodon/', import.meta.url);
+const FIX = new URL('../fixtures/mastodon/', import.meta.url);
 const load = (name: string): unknown => JSON.parse(readFileSync(new URL(name, FIX), 'utf8'));
 const examples = (name: string) => (load(name) as { example: unknown }[]).map((e) => e.example);
 

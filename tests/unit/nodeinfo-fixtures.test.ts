@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { chooseNodeinfoLink, parseNodeinfo } from '../../collectors/peers/nodeinfo.ts';
 import { ROOT } from '../helpers/index.ts';
 
-const FIXTURES = path.resolve(ROOT, '..', 'shared', 'fixtures');
+const FIXTURES = path.resolve(ROOT, 'tests', 'fixtures');
 const NI = path.join(FIXTURES, 'nodeinfo');
 
 interface Expect {

@@ -8,7 +8,7 @@ import { createPeerCatalog, SOFTWARE_NAMES } from '../../sim/peers/index.ts';
 // The official NodeInfo schemas are draft-04 (jhass/nodeinfo). ajv-draft-04 is not installed; these
 // schemas use no draft-04-only keyword (no boolean exclusiveMinimum), so Ajv's default draft reads
 // them the same once `id` is renamed `$id` and `$schema` dropped.
-const SCHEMAS = path.resolve(import.meta.dirname, '../../../shared/fixtures/nodeinfo/schemas');
+const SCHEMAS = path.resolve(import.meta.dirname, '../fixtures/nodeinfo/schemas');
 function validator(version: string): ValidateFunction {
   const raw = JSON.parse(readFileSync(path.join(SCHEMAS, `nodeinfo-${version}.schema.json`), 'utf8'));
   const { $schema: _s, id, ...rest } = raw as { $schema: string; id: string };
