@@ -77,7 +77,7 @@ describe('signing in with the own Mastodon server', () => {
 
     await page.goto(`${dash.url}/auth/signout`);
     await expect(page.getByText('@ada@social.coop.example').isVisible()).resolves.toBe(true);
-    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('main').getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/auth\/signin\?signed_out=1/);
     await expect(page.getByText('You are signed out.').isVisible()).resolves.toBe(true);
     expect((await context.cookies(dash.url)).find((c) => c.name === 'fedipulse_session')).toBeUndefined();

@@ -197,10 +197,10 @@ describe('transparency report of a closed quarter', () => {
     const res = await fetch(`${url}/transparency/2026-Q3.csv`);
     expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
     const rows = (await res.text()).split('\r\n');
-    expect(rows).toContain('1.0,2026-Q3,reports,received,,30,false,reports,,,');
-    expect(rows).toContain('1.0,2026-Q3,reports,open_at_end,,,true,reports,2026-09-30,,');
-    expect(rows).toContain('1.0,2026-Q3,federation,peers_limiting_us,,,true,servers,,,');
-    expect(rows).toContain('1.0,2026-Q3,defederation,removed,old.example,,,,2026-09-10,silence,was spammy');
+    expect(rows).toContain('1.1,2026-Q3,reports,received,,30,false,reports,,,');
+    expect(rows).toContain('1.1,2026-Q3,reports,open_at_end,,,true,reports,2026-09-30,,');
+    expect(rows).toContain('1.1,2026-Q3,federation,peers_limiting_us,,,true,servers,,,');
+    expect(rows).toContain('1.1,2026-Q3,defederation,removed,old.example,,,,2026-09-10,silence,was spammy');
   });
 
   it('the page shows them, hostile text as text, and no count from 1 to k−1', async () => {
