@@ -12,6 +12,7 @@ import {
   PointElement,
   Tooltip
 } from 'chart.js';
+import annotation from 'chartjs-plugin-annotation';
 
 Chart.register(
   BarController,
@@ -23,7 +24,10 @@ Chart.register(
   LineController,
   LineElement,
   PointElement,
-  Tooltip
+  Tooltip,
+  // Registered with the rest, before any chart exists: registered later by one chart, it would run on
+  // the page's other charts without the state it sets up at their creation (and throw).
+  annotation
 );
 
 export { Chart };
@@ -32,9 +36,4 @@ export { Chart };
 export async function withMatrix(): Promise<void> {
   const { MatrixController, MatrixElement } = await import('chartjs-chart-matrix');
   Chart.register(MatrixController, MatrixElement);
-}
-
-export async function withAnnotations(): Promise<void> {
-  const { default: annotation } = await import('chartjs-plugin-annotation');
-  Chart.register(annotation);
 }
