@@ -8,7 +8,9 @@
  *   C  100,000 peers: peak RSS of the crawler process.
  *
  * Options: --only A,B,C  --peers-a N  --peers-b N  --peers-c N
- * BENCH_TRACE=file: the crawler child writes RSS, V8 heap spaces and active handles every 500 ms to file.
+ * BENCH_TRACE=file: the crawler child writes RSS, V8 heap spaces and active handles every 500 ms
+ * (BENCH_TRACE_MS=n: every n ms) to file, with marks where the crawl ends, the rollup runs and the snapshot
+ * is published.
  * The crawler child runs with COLLECTOR_NODE_FLAGS (collectors/process.ts), as `npm run collect` does;
  * BENCH_CRAWLER_FLAGS="..." replaces them (empty: none).
  */
@@ -84,24 +86,42 @@ async function crawlChild(env: Record<string, string>): Promise<void> {
   const t0 = performance.now();
   const trace = process.env.BENCH_TRACE;
   const samples: string[] = [];
+  const at = () => ((performance.now() - t0) / 1000).toFixed(1);
+  // Phase marks in the trace (crawl end, rollup, publish), so a spike can be put down to one of them.
+  const mark = (what: string) =>
+    samples.push(`${at()} mark ${what} rss ${(process.memoryUsage.rss() / 1048576).toFixed(0)}`);
+  const progress = trace
+    ? {
+        ...silentProgress,
+        status: (text: string) => {
+          if (!text.includes('in flight')) mark(text);
+        },
+        line: (text: string) => mark(text),
+        done: () => mark('run recorded; publishing the snapshot')
+      }
+    : silentProgress;
   const sampler = trace
-    ? setInterval(() => {
-        const m = process.memoryUsage();
-        const mb = (n: number) => (n / 1048576).toFixed(0);
-        samples.push(
-          `${((performance.now() - t0) / 1000).toFixed(1)} rss ${mb(m.rss)} heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} ext ${mb(m.external)} ab ${mb(m.arrayBuffers)} ` +
-            v8
-              .getHeapSpaceStatistics()
-              .map(
-                (x) => `${x.space_name.replace('_space', '')} ${mb(x.space_used_size)}/${mb(x.space_size)}`
-              )
-              .join(' ') +
-            ` handles ${(process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length}`
-        );
-      }, 500)
+    ? setInterval(
+        () => {
+          const m = process.memoryUsage();
+          const mb = (n: number) => (n / 1048576).toFixed(0);
+          samples.push(
+            `${at()} rss ${mb(m.rss)} heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} ext ${mb(m.external)} ab ${mb(m.arrayBuffers)} ` +
+              v8
+                .getHeapSpaceStatistics()
+                .map(
+                  (x) => `${x.space_name.replace('_space', '')} ${mb(x.space_used_size)}/${mb(x.space_size)}`
+                )
+                .join(' ') +
+              ` handles ${(process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length}`
+          );
+        },
+        Number(process.env.BENCH_TRACE_MS ?? 500)
+      )
     : null;
-  const s = await runCollection('peers', { config: loadConfig(process.env), progress: silentProgress });
+  const s = await runCollection('peers', { config: loadConfig(process.env), progress });
   const wallMs = performance.now() - t0;
+  if (trace) mark('snapshot published, database closed');
   if (sampler) {
     clearInterval(sampler);
     (await import('node:fs')).writeFileSync(trace!, samples.join('\n'));

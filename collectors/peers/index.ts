@@ -239,6 +239,7 @@ export async function collectPeers(
       }
     ];
   }
+  ctx.progress.status('peers: crawl done, rolling up federation_daily');
   await rollupFederationDay(db, crawlDay, ctx.runId);
   const outcomes = Object.entries(stats.byOutcome)
     .sort((a, b) => b[1] - a[1])
