@@ -74,13 +74,18 @@ describe('storage: one writer, published snapshots', () => {
 
   it('kill -9 mid-run publishes nothing; the re-run marks it interrupted and leaves a consistent database', async () => {
     const snapshotsBefore = listSnapshots(dbPath);
+    const requestsBefore = sim.stats.requests;
     const child = spawnCollect(['instance', '--quiet'], env);
     const done = finished(child);
-    // Wait until it holds the database (its lock note appears), then kill it without warning.
-    while (!existsSync(`${dbPath}.collector.json`) && child.exitCode === null) {
+    // Wait until it holds the database and has begun fetching (so its run is recorded), then kill it
+    // without warning at a random point of the fetching.
+    const target = requestsBefore + 2 + Math.floor(Math.random() * 20);
+    while (
+      (!existsSync(`${dbPath}.collector.json`) || sim.stats.requests < target) &&
+      child.exitCode === null
+    ) {
       await new Promise((r) => setTimeout(r, 5));
     }
-    await new Promise((r) => setTimeout(r, Math.random() * 30));
     child.kill('SIGKILL');
     const killed = await done;
     if (killed.signal === 'SIGKILL') {
