@@ -1,8 +1,35 @@
 import { col, dayCol, monthCol, weekCol } from '../queries/context.ts';
-import type { Metric } from './types.ts';
+import type { Db } from '../../../../collectors/store/database.ts';
+import type { Column, Metric, QueryContext, Table } from './types.ts';
 
 const R = ['reports'];
 const endTs = `($3::DATE + INTERVAL 1 DAY)::TIMESTAMPTZ`;
+
+/**
+ * Median and p90 of the hours from a report's filing to `until`, per month of `by`, for reports of the range
+ * that have reached `until`. Column names are fixed identifiers, never user input.
+ */
+async function hoursPerMonth(
+  db: Db,
+  q: QueryContext,
+  until: 'resolved_at' | 'first_assigned_seen_at',
+  by: 'resolved_at' | 'created_at',
+  counted: Column
+): Promise<Table> {
+  const rows = await db.all<{ month: string; p50: number; p90: number; n: number }>(
+    `SELECT strftime(date_trunc('month', ${by} AT TIME ZONE 'UTC'), '%Y-%m') AS month,
+            quantile_cont(epoch(${until} - created_at) / 3600, 0.5) AS p50,
+            quantile_cont(epoch(${until} - created_at) / 3600, 0.9) AS p90, count(*) AS n
+     FROM reports WHERE instance = $1 AND ${until} IS NOT NULL
+       AND ${by} >= $2::DATE::TIMESTAMPTZ AND ${by} < ${endTs}
+     GROUP BY 1 ORDER BY 1`,
+    [q.facts.instance ?? '', q.range.start, q.range.end]
+  );
+  return {
+    columns: [monthCol, col('p50', 'Median (p50)', 'hours'), col('p90', 'p90', 'hours'), counted],
+    rows: rows.map((r) => [r.month, r.p50, r.p90, r.n])
+  };
+}
 
 export const moderationMetrics: Metric[] = [
   {
@@ -92,25 +119,8 @@ export const moderationMetrics: Metric[] = [
     page: 'moderation',
     sources: R,
     chart: { kind: 'line' },
-    query: async (db, q) => {
-      const rows = await db.all<{ month: string; p50: number; p90: number; n: number }>(
-        `SELECT strftime(date_trunc('month', resolved_at AT TIME ZONE 'UTC'), '%Y-%m') AS month,
-                quantile_cont(epoch(resolved_at - created_at) / 3600, 0.5) AS p50,
-                quantile_cont(epoch(resolved_at - created_at) / 3600, 0.9) AS p90, count(*) AS n
-         FROM reports WHERE instance = $1 AND resolved_at >= $2::DATE::TIMESTAMPTZ AND resolved_at < ${endTs}
-         GROUP BY 1 ORDER BY 1`,
-        [q.facts.instance ?? '', q.range.start, q.range.end]
-      );
-      return {
-        columns: [
-          monthCol,
-          col('p50', 'Median (p50)', 'hours'),
-          col('p90', 'p90', 'hours'),
-          col('resolved', 'Resolved')
-        ],
-        rows: rows.map((r) => [r.month, r.p50, r.p90, r.n])
-      };
-    }
+    // Per month resolved: the time from filing to resolution.
+    query: (db, q) => hoursPerMonth(db, q, 'resolved_at', 'resolved_at', col('resolved', 'Resolved'))
   },
   {
     key: 'time_to_assign',
@@ -122,26 +132,9 @@ export const moderationMetrics: Metric[] = [
     page: 'moderation',
     sources: R,
     chart: { kind: 'line' },
-    query: async (db, q) => {
-      const rows = await db.all<{ month: string; p50: number; p90: number; n: number }>(
-        `SELECT strftime(date_trunc('month', created_at AT TIME ZONE 'UTC'), '%Y-%m') AS month,
-                quantile_cont(epoch(first_assigned_seen_at - created_at) / 3600, 0.5) AS p50,
-                quantile_cont(epoch(first_assigned_seen_at - created_at) / 3600, 0.9) AS p90, count(*) AS n
-         FROM reports WHERE instance = $1 AND first_assigned_seen_at IS NOT NULL
-           AND created_at >= $2::DATE::TIMESTAMPTZ AND created_at < ${endTs}
-         GROUP BY 1 ORDER BY 1`,
-        [q.facts.instance ?? '', q.range.start, q.range.end]
-      );
-      return {
-        columns: [
-          monthCol,
-          col('p50', 'Median (p50)', 'hours'),
-          col('p90', 'p90', 'hours'),
-          col('assigned', 'Assigned')
-        ],
-        rows: rows.map((r) => [r.month, r.p50, r.p90, r.n])
-      };
-    }
+    // Per month filed: the time from filing to the first collection that saw an assignee.
+    query: (db, q) =>
+      hoursPerMonth(db, q, 'first_assigned_seen_at', 'created_at', col('assigned', 'Assigned'))
   },
   {
     key: 'report_categories',
