@@ -1,17 +1,15 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../helpers/browser.ts';
-import { generateDataset, SMALL } from '../../bench/dataset.ts';
-import { ALL_PAGES, serve, type Served } from '../../bench/pages.ts';
+import { staffBrowser } from '../helpers/browser.ts';
+import { ALL_PAGES, type Served } from '../../bench/pages.ts';
 
 const SHOTS = path.resolve('test-results/screenshots');
-const dir = mkdtempSync(path.join(os.tmpdir(), 'fp-e2e-'));
 let server: Served;
 let context: BrowserContext;
+let close: () => Promise<void>;
 
 const name = (p: string) => (p === '/' ? 'overview' : p.slice(1));
 
@@ -44,23 +42,11 @@ async function canvasesDrawn(page: Page): Promise<{ total: number; blank: string
 }
 
 beforeAll(async () => {
-  const file = path.join(dir, 'fp.duckdb');
-  await generateDataset({ ...SMALL, file });
-  server = await serve(file, { buildDir: process.env.FEDIPULSE_BUILD_DIR, publicPages: false });
+  ({ server, context, close } = await staffBrowser('fp-e2e-'));
   mkdirSync(SHOTS, { recursive: true });
-  context = await launchChromium(path.join(dir, 'profile'), {
-    viewport: { width: 1280, height: 900 },
-    locale: 'en-GB'
-  });
-  const [, value] = server.staffCookie.split(/=(.*)/s);
-  await context.addCookies([{ name: 'fedipulse_session', value, url: server.url }]);
 });
 
-afterAll(async () => {
-  await context?.close();
-  await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(async () => close?.());
 
 describe('dashboard pages in a browser', () => {
   for (const p of ALL_PAGES) {
