@@ -6,24 +6,28 @@
  *      undici requests of the same count to the same hosts, in the same run.
  *   B  realistic latency and failures: wall time against the ideal (requests × mean latency ÷ concurrency).
  *   C  100,000 peers: peak RSS of the crawler process.
+ *   S  (only when asked) the crawl's database side alone: the same work-list pages, batched writes and
+ *      rollup for N peers with synthetic observations and no network, to tune storage memory in seconds.
  *
- * Options: --only A,B,C  --peers-a N  --peers-b N  --peers-c N
+ * Options: --only A,B,C,S  --peers-a N  --peers-b N  --peers-c N  --peers-s N
  * BENCH_TRACE=file: the crawler child writes RSS, V8 heap spaces and active handles every 500 ms
  * (BENCH_TRACE_MS=n: every n ms) to file, with marks where the crawl ends, the rollup runs and the snapshot
  * is published.
- * The crawler child runs with COLLECTOR_NODE_FLAGS (collectors/process.ts), as `npm run collect` does;
- * BENCH_CRAWLER_FLAGS="..." replaces them (empty: none).
+ * The crawler child runs with COLLECTOR_NODE_FLAGS and COLLECTOR_ENV (collectors/process.ts), as
+ * `npm run collect` does; BENCH_CRAWLER_FLAGS="..." replaces the flags (empty: none), and a
+ * DUCKDB_JE_MALLOC_CONF in the environment replaces the allocator setting.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import diagnostics from 'node:diagnostics_channel';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import { Agent, request } from 'undici';
-import { COLLECTOR_NODE_FLAGS } from '../collectors/process.ts';
+import { COLLECTOR_NODE_FLAGS, collectorEnv } from '../collectors/process.ts';
+import type { PeerObservation } from '../collectors/store/peers.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -88,8 +92,12 @@ async function crawlChild(env: Record<string, string>): Promise<void> {
   const samples: string[] = [];
   const at = () => ((performance.now() - t0) / 1000).toFixed(1);
   // Phase marks in the trace (crawl end, rollup, publish), so a spike can be put down to one of them.
+  // The kernel's high-water mark (VmHWM) catches a spike shorter than the sampling interval.
+  const hwm = () => /VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
   const mark = (what: string) =>
-    samples.push(`${at()} mark ${what} rss ${(process.memoryUsage.rss() / 1048576).toFixed(0)}`);
+    samples.push(
+      `${at()} mark ${what} rss ${(process.memoryUsage.rss() / 1048576).toFixed(0)} hwm ${Math.round(Number(hwm()) / 1024)}`
+    );
   const progress = trace
     ? {
         ...silentProgress,
@@ -113,7 +121,8 @@ async function crawlChild(env: Record<string, string>): Promise<void> {
                   (x) => `${x.space_name.replace('_space', '')} ${mb(x.space_used_size)}/${mb(x.space_size)}`
                 )
                 .join(' ') +
-              ` handles ${(process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length}`
+              ` handles ${(process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length}` +
+              ` hwm ${Math.round(Number(hwm()) / 1024)}`
           );
         },
         Number(process.env.BENCH_TRACE_MS ?? 500)
@@ -133,13 +142,101 @@ async function crawlChild(env: Record<string, string>): Promise<void> {
       message: s.sources[0]?.message,
       requestMs: sumMs,
       requests: count,
-      maxRssMb: process.resourceUsage().maxRSS / 1024
+      maxRssMb: peakRssMb()
     }
   });
 }
 
 function sendAndWait(msg: unknown): Promise<void> {
   return new Promise((resolve) => process.send!(msg, () => resolve()));
+}
+
+/** Kernel high-water mark of this process's RSS, in MB (catches spikes between samples). */
+function peakRssMb(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+/** S: what the crawler does to the database for `peers` hosts, without fetching anything. */
+async function storeChild(o: { peers: number; file: string }): Promise<void> {
+  const { openWriter, closeWriter } = await import('../collectors/store/database.ts');
+  const store = await import('../collectors/store/peers.ts');
+  const { peerCrawlConfig } = await import('../collectors/peers/config.ts');
+  const { batchSize } = peerCrawlConfig({});
+  const t0 = performance.now();
+  const db = await openWriter(o.file, 'peers');
+  await db.run(`SET memory_limit = '96MB'`); // as collectPeers does
+  const now = new Date();
+  const day = now.toISOString().slice(0, 10);
+  const domains = Array.from(
+    { length: o.peers },
+    (_, i) => `peer-${i.toString(36)}.example-${i % 97}.social`
+  );
+  await store.seedKnownPeers(db, domains, now);
+  domains.length = 0;
+  await store.loadSeeds(db, []);
+  let after = '';
+  let n = 0;
+  for (;;) {
+    const page = await store.workPage(db, after, now, day, 1000);
+    if (page.length === 0) break;
+    after = page[page.length - 1].domain;
+    for (let b = 0; b < page.length; b += batchSize) {
+      await store.writeObservations(
+        db,
+        1,
+        page.slice(b, b + batchSize).map((w) => syntheticObservation(w.domain, n++, now, day))
+      );
+    }
+  }
+  await store.rollupFederationDay(db, day, 1);
+  closeWriter(db);
+  await sendAndWait({ done: { wallMs: performance.now() - t0, hosts: n, maxRssMb: peakRssMb() } });
+}
+
+/** One host in seven failing; the others serve a NodeInfo document of the simulator's average size. */
+function syntheticObservation(domain: string, i: number, now: Date, day: string): PeerObservation {
+  const ok = i % 7 !== 0;
+  const users = i * 3 + 10;
+  const raw = JSON.stringify({
+    version: '2.0',
+    software: { name: 'mastodon', version: `4.3.${i % 9}` },
+    protocols: ['activitypub'],
+    services: { inbound: [], outbound: [] },
+    openRegistrations: i % 3 === 0,
+    usage: { users: { total: users, activeMonth: i % 500, activeHalfyear: i % 900 }, localPosts: i * 40 },
+    metadata: { nodeName: `Server ${domain}`, nodeDescription: `A friendly place on ${domain}. `.repeat(4) }
+  });
+  return {
+    domain,
+    observedAt: now,
+    crawlDay: day,
+    outcome: ok ? 'ok' : 'timeout',
+    httpStatus: ok ? 200 : null,
+    software: ok ? 'mastodon' : null,
+    softwareVersion: ok ? `4.3.${i % 9}` : null,
+    usersTotal: ok ? users : null,
+    usersActiveMonth: ok ? i % 500 : null,
+    usersActiveHalfyear: ok ? i % 900 : null,
+    localPosts: ok ? i * 40 : null,
+    openRegistrations: ok ? i % 3 === 0 : null,
+    suspectReasons: [],
+    nodeinfoVersion: ok ? '2.0' : null,
+    nodeinfoUrl: ok ? `https://${domain}/nodeinfo/2.0` : null,
+    nodeName: ok ? `Server ${domain}` : null,
+    quirks: i % 5 === 0 ? ['numbers_as_strings'] : [],
+    error: ok ? null : 'no answer within 5000 ms',
+    raw: ok ? raw : null,
+    prevRawHash: null,
+    instanceApi: ok ? 'v2' : null,
+    instanceTitle: ok ? `Server ${domain}` : null,
+    instanceVersion: ok ? '4.3.1' : null,
+    instanceUserCount: ok ? users : null,
+    instanceActiveMonth: ok ? i % 500 : null,
+    limit: i % 400 === 0 ? { severity: 'silence', matchedBy: 'domain', comment: 'spam' } : null,
+    hostState: ok ? 'ok' : 'failing',
+    consecutiveFailures: ok ? 0 : 1,
+    nextAttemptAt: null
+  };
 }
 
 /** The same number of GETs to the same hosts, host by host, as bare undici with the same pool settings. */
@@ -241,16 +338,18 @@ interface CrawlResult {
   maxRssMb: number;
 }
 
+/** The crawler runs with the collector's own node flags (BENCH_CRAWLER_FLAGS="" to measure without). */
+const crawlerFlags = () =>
+  process.env.BENCH_CRAWLER_FLAGS?.split(/\s+/).filter(Boolean) ?? COLLECTOR_NODE_FLAGS;
+
 async function crawl(info: SimInfo, extra: Record<string, string>): Promise<CrawlResult> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fedipulse-bench-'));
   try {
     // NODE_EXTRA_CA_CERTS is read at start-up, so the environment goes in at fork time.
-    // The crawler runs with the collector's own node flags (BENCH_CRAWLER_FLAGS="" to measure without).
-    const flags = process.env.BENCH_CRAWLER_FLAGS?.split(/\s+/).filter(Boolean) ?? COLLECTOR_NODE_FLAGS;
     const c = child(
       ['--crawl-child'],
-      { ...info.env, FEDIPULSE_DB: path.join(dir, 'bench.duckdb'), ...extra },
-      flags
+      { ...collectorEnv(), ...info.env, FEDIPULSE_DB: path.join(dir, 'bench.duckdb'), ...extra },
+      crawlerFlags()
     );
     return await message<CrawlResult>(c, 'done');
   } finally {
@@ -328,6 +427,23 @@ async function benchC(peers: number) {
   return out;
 }
 
+async function benchS(peers: number) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'fedipulse-bench-'));
+  try {
+    const c = child(
+      ['--store-child', JSON.stringify({ peers, file: path.join(dir, 'bench.duckdb') })],
+      collectorEnv(),
+      crawlerFlags()
+    );
+    const r = await message<{ wallMs: number; hosts: number; maxRssMb: number }>(c, 'done');
+    const out = { peers, hosts: r.hosts, wallS: r.wallMs / 1000, peakRssMb: r.maxRssMb };
+    console.log(`S storage only: ${JSON.stringify(out)}`);
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === '--sim-child') {
     await simChild(JSON.parse(argv[1]) as { peers: number; latencyMedianMs: number; failureRate: number });
@@ -335,6 +451,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (argv[0] === '--crawl-child') {
     await crawlChild({});
+    process.exit(0);
+  }
+  if (argv[0] === '--store-child') {
+    await storeChild(JSON.parse(argv[1]) as { peers: number; file: string });
     process.exit(0);
   }
   if (argv[0] === '--bare-child') {
@@ -350,7 +470,8 @@ export async function main(argv: string[]): Promise<number> {
       only: { type: 'string', default: 'A,B,C' },
       'peers-a': { type: 'string', default: '5000' },
       'peers-b': { type: 'string', default: '3000' },
-      'peers-c': { type: 'string', default: '100000' }
+      'peers-c': { type: 'string', default: '100000' },
+      'peers-s': { type: 'string', default: '100000' }
     }
   });
   const only = new Set(values.only.split(','));
@@ -360,6 +481,7 @@ export async function main(argv: string[]): Promise<number> {
   if (only.has('A')) await benchA(Number(values['peers-a']));
   if (only.has('B')) await benchB(Number(values['peers-b']));
   if (only.has('C')) await benchC(Number(values['peers-c']));
+  if (only.has('S')) await benchS(Number(values['peers-s']));
   return 0;
 }
 

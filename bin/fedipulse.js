@@ -26,6 +26,11 @@ if (!file) {
   process.stderr.write(`usage: fedipulse <${Object.keys(commands).join('|')}> [options]\n`);
   process.exit(2);
 }
+// The commands that write the database get the collector's allocator settings before DuckDB loads.
+if (['collect', 'export', 'backup', 'restore'].includes(command)) {
+  const { collectorEnv } = await import('../collectors/process.ts');
+  Object.assign(process.env, collectorEnv());
+}
 // "file#name" runs an export other than main (several commands share one module).
 const [spec, entry = 'main'] = file.split('#');
 const mod = await import(new URL(spec, import.meta.url).href);

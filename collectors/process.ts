@@ -8,9 +8,29 @@ import path from 'node:path';
  */
 export const COLLECTOR_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8', '--optimize-for-size'];
 
+/**
+ * Environment of every collector process. DuckDB's own jemalloc keeps freed pages resident for 5 s, then
+ * 5 s more as lazily freed (MADV_FREE) pages that still count in RSS; with a checkpoint every few seconds
+ * that retained memory was ~80 MB of a 100,000-peer crawl's peak. Decay 0 hands freed pages back at once.
+ * jemalloc reads this once, when libduckdb loads, so it must be set before the first DuckDB import.
+ */
+export const COLLECTOR_ENV: Readonly<Record<string, string>> = {
+  DUCKDB_JE_MALLOC_CONF: 'dirty_decay_ms:0,muzzy_decay_ms:0'
+};
+
+/** COLLECTOR_ENV under what the environment already says (an operator's own setting wins). */
+export function collectorEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(COLLECTOR_ENV)) out[k] = env[k] ?? v;
+  return out;
+}
+
 const BIN = path.join(import.meta.dirname, '..', 'bin', 'fedipulse.js');
 
-/** The command line of a collector run on this Node: `node <flags> bin/fedipulse.js collect <args>`. */
+/**
+ * The command line of a collector run on this Node: `node <flags> bin/fedipulse.js collect <args>`
+ * (bin/fedipulse.js sets COLLECTOR_ENV for its collector commands).
+ */
 export function collectorCommand(args: string[]): { command: string; args: string[] } {
   return { command: process.execPath, args: [...COLLECTOR_NODE_FLAGS, BIN, 'collect', ...args] };
 }
