@@ -67,7 +67,8 @@ async function seed(db: Db): Promise<void> {
     }
   }
   // Peers: a large one that began limiting us two days ago (alert), a small one (no), a large one that has
-  // limited us for a month (not new: no).
+  // limited us for a month (not new: no); and below, a large one that limited us three days ago and has been
+  // crawled ok without it since (ended: no).
   const peers: [string, number, number, string][] = [
     ['big.example', 50_000, 2, 'suspend'],
     ['small.example', 100, 1, 'silence'],
@@ -89,6 +90,16 @@ async function seed(db: Db): Promise<void> {
       [domain, iso(t - DAY), severity]
     );
   }
+  await db.run(
+    `INSERT INTO peer_obs (run_id, domain, observed_at, outcome, users_total)
+     VALUES (101, 'ended.example', $1::TIMESTAMPTZ, 'ok', 70000), (3, 'ended.example', $2::TIMESTAMPTZ, 'ok', 70000)`,
+    [iso(t - 3 * DAY), iso(t - DAY)]
+  );
+  await db.run(
+    `INSERT INTO peer_limit_obs (run_id, peer_domain, observed_at, severity, matched_by, comment)
+     VALUES (101, 'ended.example', $1::TIMESTAMPTZ, 'suspend', 'digest', NULL)`,
+    [iso(t - 3 * DAY)]
+  );
 }
 
 describe('alerts: one function for the overview, /metrics and the webhook', () => {
