@@ -11,7 +11,7 @@ export const COLLECTOR_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8
 /**
  * Environment of every collector process. DuckDB's own jemalloc keeps freed pages resident for 5 s, then
  * 5 s more as lazily freed (MADV_FREE) pages that still count in RSS; with a checkpoint every few seconds
- * that retained memory was ~80 MB of a 100,000-peer crawl's peak. Decay 0 hands freed pages back at once.
+ * that retained memory was ~70 MB of a 100,000-peer crawl's database side. Decay 0 hands pages back at once.
  * jemalloc reads this once, when libduckdb loads, so it must be set before the first DuckDB import.
  */
 export const COLLECTOR_ENV: Readonly<Record<string, string>> = {

@@ -127,6 +127,8 @@ export async function openWriter(dbPath: string, kind: string): Promise<Db> {
       `ATTACH ${sqlString(dbPath)} AS ${WRITER_ALIAS} (ROW_GROUP_SIZE ${WRITER_ROW_GROUP_SIZE})`
     );
     await conn.run(`USE ${WRITER_ALIAS}`);
+    // Spill files beside the database, as when DuckDB opens the file itself (in-memory default: ./.tmp).
+    await conn.run(`SET temp_directory = ${sqlString(`${dbPath}.tmp`)}`);
   } catch (err) {
     conn.closeSync();
     instance.closeSync();

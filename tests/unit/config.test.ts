@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { collectorEnv } from '../../collectors/process.ts';
 import { applyConnectTo, loadConfig, parseConnectTo } from '../../src/lib/server/config.ts';
 
 describe('connect-to rules (curl semantics)', () => {
@@ -44,5 +45,14 @@ describe('configuration from the environment', () => {
   it('rejects an instance URL that is not http(s)', () => {
     expect(() => loadConfig({ FEDIPULSE_INSTANCE_URL: 'ftp://x.example' })).toThrow(/https:\/\//);
     expect(() => loadConfig({ FEDIPULSE_INSTANCE_URL: 'social.example' })).toThrow(/not a URL/);
+  });
+});
+
+describe('collector process environment', () => {
+  it("sets DuckDB's allocator to return freed memory at once, unless the operator chose otherwise", () => {
+    expect(collectorEnv({})).toEqual({ DUCKDB_JE_MALLOC_CONF: 'dirty_decay_ms:0,muzzy_decay_ms:0' });
+    expect(collectorEnv({ DUCKDB_JE_MALLOC_CONF: 'dirty_decay_ms:1000' })).toEqual({
+      DUCKDB_JE_MALLOC_CONF: 'dirty_decay_ms:1000'
+    });
   });
 });
