@@ -27,16 +27,20 @@ export class HostGate {
   run<T>(host: string, fn: () => Promise<T>): Promise<T> {
     let e = this.tails.get(host);
     if (!e) {
-      e = { tail: Promise.resolve(), lastStart: 0, pending: 0 };
+      e = { tail: Promise.resolve(), lastStart: -Infinity, pending: 0 };
       this.tails.set(host, e);
     }
     const entry = e;
     entry.pending++;
     const result = entry.tail.then(async () => {
       const gap = Math.max(this.minIntervalMs, this.delays.get(host) ?? 0);
-      const wait = entry.lastStart + gap - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      entry.lastStart = Date.now();
+      // A monotonic clock, and a loop: a timer may fire a millisecond before the gap has passed.
+      for (;;) {
+        const wait = entry.lastStart + gap - performance.now();
+        if (wait <= 0) break;
+        await new Promise((r) => setTimeout(r, Math.ceil(wait)));
+      }
+      entry.lastStart = performance.now();
       return fn();
     });
     entry.tail = result.then(

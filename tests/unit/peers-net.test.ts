@@ -46,7 +46,7 @@ describe('politeness gate', () => {
     const job = (host: string) => async () => {
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
-      if (host === 'a.example') starts.push(Date.now());
+      if (host === 'a.example') starts.push(performance.now());
       await new Promise((r) => setTimeout(r, 5));
       log.push(host);
       inFlight--;
