@@ -54,7 +54,7 @@ function knownDirection(category: string): Direction | null {
   return null;
 }
 
-function isCalendarDay(s: string): boolean {
+export function isCalendarDay(s: string): boolean {
   const d = new Date(`${s}T00:00:00Z`);
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
 }

@@ -1,4 +1,4 @@
-import { convertCents, EXPENSE_CATEGORIES, type FinanceEntry } from './ledger.ts';
+import { convertCents, EXPENSE_CATEGORIES, isCalendarDay, type FinanceEntry } from './ledger.ts';
 import type { Rates } from './rates.ts';
 
 /**
@@ -55,14 +55,13 @@ export interface OcAmount {
 export interface OcTransaction {
   id: string;
   kind: string | null;
-  type: 'CREDIT' | 'DEBIT';
-  createdAt: string;
+  type: 'CREDIT' | 'DEBIT' | null;
+  createdAt: string | null;
   description: string | null;
-  isRefund?: boolean | null;
-  amount: OcAmount;
-  netAmount?: OcAmount | null;
-  oppositeAccount?: { slug: string | null; name: string | null } | null;
-  expense?: { tags: string[] | null } | null;
+  amount: OcAmount | null;
+  netAmount: OcAmount | null;
+  oppositeAccount: { slug: string | null; name: string | null } | null;
+  expense: { tags: string[] } | null;
 }
 
 export interface OcPage {
@@ -75,38 +74,66 @@ export interface OcPage {
   nodes: OcTransaction[];
 }
 
+// The answer is read field by field: whatever the API (or a proxy in front of it) sends, what leaves this
+// module has the declared types, and no amount is a NaN, an Infinity or past 2^53.
+type Obj = Record<string, unknown>;
+const obj = (v: unknown): Obj | null => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : null);
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const int = (v: unknown): number | null => (Number.isSafeInteger(v) ? (v as number) : null);
+
+function amount(v: unknown): OcAmount | null {
+  const a = obj(v);
+  return a ? { valueInCents: int(a.valueInCents), currency: str(a.currency) } : null;
+}
+
+function transaction(v: unknown): OcTransaction | null {
+  const t = obj(v);
+  const id = t && (str(t.id) ?? (int(t.id) === null ? null : String(t.id)));
+  if (!t || !id) return null;
+  const other = obj(t.oppositeAccount);
+  const tags = obj(t.expense)?.tags;
+  return {
+    id,
+    kind: str(t.kind),
+    type: t.type === 'CREDIT' || t.type === 'DEBIT' ? t.type : null,
+    createdAt: str(t.createdAt),
+    description: str(t.description),
+    amount: amount(t.amount),
+    netAmount: amount(t.netAmount),
+    oppositeAccount: other ? { slug: str(other.slug), name: str(other.name) } : null,
+    expense:
+      t.expense == null
+        ? null
+        : { tags: Array.isArray(tags) ? tags.filter((x) => typeof x === 'string') : [] }
+  };
+}
+
 /** The page, or why the answer cannot be used (GraphQL errors come with HTTP 200). */
 export function parseTransactionsResponse(body: unknown): { page: OcPage } | { error: string } {
-  const b = body as {
-    data?: { account?: Record<string, unknown> | null } | null;
-    errors?: { message?: string }[];
-  };
-  if (!b || typeof b !== 'object') return { error: 'the answer is not a JSON object' };
+  const b = obj(body);
+  if (!b) return { error: 'the answer is not a JSON object' };
   if (Array.isArray(b.errors) && b.errors.length > 0)
-    return { error: `Open Collective says: ${b.errors.map((e) => e.message ?? 'error').join('; ')}` };
-  const acc = b.data?.account as
-    | {
-        slug?: string;
-        name?: string | null;
-        currency?: string | null;
-        stats?: { balance?: OcAmount | null } | null;
-        transactions?: { totalCount?: number; offset?: number; nodes?: OcTransaction[] } | null;
-      }
-    | null
-    | undefined;
+    return {
+      error: `Open Collective says: ${b.errors.map((e) => str(obj(e)?.message) ?? 'error').join('; ')}`
+    };
+  const acc = obj(obj(b.data)?.account);
   if (!acc) return { error: 'no such collective (data.account is null)' };
-  const tx = acc.transactions;
-  if (!tx || !Array.isArray(tx.nodes) || typeof tx.totalCount !== 'number')
+  const tx = obj(acc.transactions);
+  const totalCount = int(tx?.totalCount);
+  if (!tx || !Array.isArray(tx.nodes) || totalCount === null || totalCount < 0)
     return { error: 'the answer has no transactions { totalCount nodes }' };
+  const nodes = tx.nodes.map(transaction);
+  if (nodes.includes(null)) return { error: 'a transaction in the answer has no id' };
+  const offset = int(tx.offset);
   return {
     page: {
-      slug: acc.slug ?? '',
-      name: acc.name ?? null,
-      currency: acc.currency ?? null,
-      balance: acc.stats?.balance ?? null,
-      totalCount: tx.totalCount,
-      offset: tx.offset ?? 0,
-      nodes: tx.nodes
+      slug: str(acc.slug) ?? '',
+      name: str(acc.name),
+      currency: str(acc.currency),
+      balance: amount(obj(acc.stats)?.balance),
+      totalCount,
+      offset: offset !== null && offset >= 0 ? offset : 0,
+      nodes: nodes as OcTransaction[]
     }
   };
 }
@@ -142,10 +169,10 @@ export function transactionsToEntries(
   const entries: FinanceEntry[] = [];
   const issues: { line: null; message: string }[] = [];
   for (const t of nodes) {
-    const gross = t.amount?.valueInCents;
+    const gross = t.amount?.valueInCents ?? null;
     const currency = (t.amount?.currency ?? '').toUpperCase();
     const day = (t.createdAt ?? '').slice(0, 10);
-    if (typeof gross !== 'number' || !/^\d{4}-\d{2}-\d{2}$/.test(day) || !/^[A-Z]{3}$/.test(currency)) {
+    if (gross === null || !isCalendarDay(day) || !/^[A-Z]{3}$/.test(currency)) {
       issues.push({ line: null, message: `transaction ${t.id}: no amount, currency or date` });
       continue;
     }
@@ -194,8 +221,8 @@ export function transactionsToEntries(
       amountCents: cents,
       baseCents: convertCents(cents, rate)
     });
-    const net = t.netAmount?.valueInCents;
-    const fee = typeof net === 'number' ? gross - net : 0;
+    const net = t.netAmount?.valueInCents ?? null;
+    const fee = net === null ? 0 : gross - net;
     if (fee !== 0) {
       entries.push({
         ...common,

@@ -90,4 +90,66 @@ describe('Open Collective responses', () => {
       error: 'the answer has no transactions { totalCount nodes }'
     });
   });
+
+  it('never hands on a value of the wrong type: a bad transaction becomes an issue, a bad page an error', () => {
+    const node = {
+      id: 't1',
+      type: 'CREDIT',
+      kind: 'CONTRIBUTION',
+      createdAt: '2026-06-01T00:00:00Z',
+      description: 'x',
+      amount: { valueInCents: 500, currency: 'EUR' }
+    };
+    const page = (account: object) => ({
+      data: {
+        account: { slug: 'coop', transactions: { totalCount: 4, offset: 0, nodes: [node] }, ...account }
+      }
+    });
+    const rates = new Rates('EUR', []);
+
+    // Amounts a careless proxy might send, and a day that is not in the calendar.
+    const parsed = parseTransactionsResponse(
+      page({
+        slug: 42,
+        stats: { balance: { valueInCents: Infinity, currency: 'EUR' } },
+        transactions: {
+          totalCount: 4,
+          offset: 'x',
+          nodes: [
+            node,
+            { ...node, id: 't2', amount: { valueInCents: '500', currency: 'EUR' } },
+            { ...node, id: 't3', amount: { valueInCents: 2 ** 53, currency: 'EUR' } },
+            { ...node, id: 't4', createdAt: '2026-02-30T00:00:00Z' }
+          ]
+        }
+      })
+    );
+    if ('error' in parsed) throw new Error(parsed.error);
+    expect(parsed.page).toMatchObject({
+      slug: '',
+      balance: { valueInCents: null },
+      offset: 0,
+      totalCount: 4
+    });
+    const { entries, issues } = transactionsToEntries(parsed.page.nodes, rates, 'coop');
+    expect(entries.map((e) => e.key)).toEqual(['oc:t1']);
+    expect(issues.map((i) => i.message)).toEqual([
+      'transaction t2: no amount, currency or date',
+      'transaction t3: no amount, currency or date',
+      'transaction t4: no amount, currency or date'
+    ]);
+
+    for (const bad of [
+      page({ transactions: { totalCount: Infinity, nodes: [node] } }),
+      page({ transactions: { totalCount: '4', nodes: [node] } })
+    ])
+      expect(parseTransactionsResponse(bad)).toEqual({
+        error: 'the answer has no transactions { totalCount nodes }'
+      });
+    expect(
+      parseTransactionsResponse(page({ transactions: { totalCount: 1, nodes: [{ ...node, id: null }] } }))
+    ).toEqual({
+      error: 'a transaction in the answer has no id'
+    });
+  });
 });
