@@ -24,6 +24,7 @@ import {
   type LockInfo
 } from '../store/database.ts';
 import { publishSnapshot } from '../store/snapshots.ts';
+import { annotationsFile } from '../../src/lib/server/annotations/index.ts';
 
 /**
  * Backup = a consistent copy of the collector's database taken under its writer lock: no collection can
@@ -34,6 +35,10 @@ import { publishSnapshot } from '../store/snapshots.ts';
  *
  * Restore = the reverse, also under the lock, after checking that the backup opens and is a fedipulse
  * database this version can read; the database it replaces is kept beside it.
+ *
+ * The growth annotations staff write live in a JSON file beside the database (the dashboard never writes
+ * the collector's file); backup copies it to `<backup>.annotations.json`, and restore puts it back, keeping
+ * the replaced one beside the replaced database. The store replaces that file by rename, so a copy is whole.
  */
 const lockInfoPath = (dbPath: string) => `${dbPath}.collector.json`;
 
@@ -91,8 +96,25 @@ function knownSchemaVersion(): number {
   );
 }
 
+/** Copies a file through a fsynced temporary and a rename; false when there is nothing to copy. */
+function copyWhole(from: string, to: string): boolean {
+  if (!existsSync(from)) return false;
+  const tmp = `${to}.tmp`;
+  try {
+    copyFileSync(from, tmp);
+    fsyncPath(tmp);
+    renameSync(tmp, to);
+    return true;
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
 export interface BackupResult {
   file: string;
+  /** The staff annotations copied beside it; null when there were none. */
+  annotations: string | null;
   bytes: number;
   schemaVersion: number;
   runs: number;
@@ -153,9 +175,18 @@ export async function backupDatabase(
   }
   try {
     const facts = await inspectDatabase(tmp);
+    const notes = annotationsFile(out);
+    const annotations = copyWhole(annotationsFile(dbPath), notes) ? notes : null;
+    if (!annotations) rmSync(notes, { force: true }); // a --force over an older backup must not keep its notes
     renameSync(tmp, out);
     fsyncPath(path.dirname(out));
-    return { file: out, bytes: statSync(out).size, schemaVersion: facts.schemaVersion, runs: facts.runs };
+    return {
+      file: out,
+      annotations,
+      bytes: statSync(out).size,
+      schemaVersion: facts.schemaVersion,
+      runs: facts.runs
+    };
   } catch (err) {
     rmSync(tmp, { force: true });
     throw err;
@@ -166,6 +197,8 @@ export interface RestoreResult {
   restoredFrom: string;
   /** The database that was replaced, kept beside it (null when there was none). */
   previous: string | null;
+  /** Whether the backup's staff annotations replaced the current ones (kept beside `previous`). */
+  annotations: boolean;
   schemaVersion: number;
   runs: number;
   /** The snapshot published from the restored file; null when a collection got the lock first (it publishes). */
@@ -191,6 +224,7 @@ export async function restoreDatabase(
   const stamp = (opts.now ?? new Date()).toISOString().replace(/[-:.]/g, '');
   const tmp = `${dbPath}.restore.tmp`;
   let previous: string | null = null;
+  let annotations = false;
   const had = existsSync(dbPath);
   // Holding the writer lock: no collection runs while the file is swapped (one that tries exits 75).
   const instance = had ? await lockDatabase(dbPath, 'restore', opts.waitMs ?? 0) : null;
@@ -207,6 +241,11 @@ export async function restoreDatabase(
     fsyncPath(tmp);
     rmSync(`${dbPath}.wal`, { force: true }); // checkpointed above: empty, and it belongs to the old file
     renameSync(tmp, dbPath);
+    // A backup without annotations (none were written, or an older fedipulse) leaves the current ones.
+    if (existsSync(annotationsFile(from))) {
+      if (previous) copyWhole(annotationsFile(dbPath), annotationsFile(previous));
+      annotations = copyWhole(annotationsFile(from), annotationsFile(dbPath));
+    }
     fsyncPath(path.dirname(dbPath));
   } catch (err) {
     rmSync(tmp, { force: true });
@@ -226,5 +265,12 @@ export async function restoreDatabase(
   } catch (err) {
     if (!(err instanceof DatabaseBusyError)) throw err;
   }
-  return { restoredFrom: from, previous, schemaVersion: facts.schemaVersion, runs: facts.runs, snapshot };
+  return {
+    restoredFrom: from,
+    previous,
+    annotations,
+    schemaVersion: facts.schemaVersion,
+    runs: facts.runs,
+    snapshot
+  };
 }

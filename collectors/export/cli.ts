@@ -86,7 +86,9 @@ export async function backup(argv: string[]): Promise<number> {
       waitMs: wait * 1000
     });
     process.stdout.write(
-      `fedipulse backup: ${r.file} (${(r.bytes / 2 ** 20).toFixed(1)} MB, schema ${r.schemaVersion}, ${r.runs} runs); restore with npm run restore -- ${r.file}\n`
+      `fedipulse backup: ${r.file} (${(r.bytes / 2 ** 20).toFixed(1)} MB, schema ${r.schemaVersion}, ${r.runs} runs)` +
+        (r.annotations ? `, staff annotations in ${r.annotations}` : '') +
+        `; restore with npm run restore -- ${r.file}\n`
     );
     return EXIT.ok;
   } catch (err) {
@@ -108,6 +110,7 @@ export async function restore(argv: string[]): Promise<number> {
     process.stdout.write(
       `fedipulse restore: ${db} now holds ${r.restoredFrom} (schema ${r.schemaVersion}, ${r.runs} runs)` +
         (r.previous ? `; the database it replaced is kept as ${r.previous}` : '') +
+        (r.annotations ? '; staff annotations restored too' : '') +
         (r.snapshot ? '; the dashboard shows it from now on' : '; the running collection publishes it') +
         '\n'
     );

@@ -7,6 +7,7 @@ import type { Sim } from '../../sim/index.ts';
 import { closeWriter, openReadOnly, openWriter, type Db } from '../../collectors/store/database.ts';
 import { baseTables, readSql, type ExportManifest } from '../../collectors/export/parquet.ts';
 import { latestSnapshot } from '../../collectors/store/snapshots.ts';
+import { AnnotationStore, annotationStore, annotationsFile } from '../../src/lib/server/annotations/index.ts';
 import { ROOT, finished, runCollect, startTrustedSim, tempDir, type CliResult } from '../helpers/index.ts';
 
 /** The fedipulse CLI as a user runs it: npm run export/backup/restore -- … */
@@ -19,6 +20,11 @@ function cli(command: string, args: string[], env: Record<string, string>): Prom
     })
   );
 }
+
+/** A growth annotation written as the dashboard writes it. */
+const annotate = (dbPath: string, label: string) =>
+  annotationStore(dbPath).add({ start: '2026-01-01', end: null, label, note: '' }, 'staff@example');
+const labels = async (file: string) => (await new AnnotationStore(file).list()).map((a) => a.label);
 
 const count = async (db: Db, table: string) =>
   (await db.one<{ n: number }>(`SELECT count(*) AS n FROM ${table}`))!.n;
@@ -80,11 +86,14 @@ describe('export, backup and restore', () => {
     expect(again.stderr).toMatch(/not empty/);
   });
 
-  it('backup: a consistent copy that opens, with schema_migrations; refuses to overwrite', async () => {
+  it('backup: a consistent copy that opens, with schema_migrations and the staff annotations; refuses to overwrite', async () => {
     const file = path.join(dir, 'backups', 'fp-1.duckdb');
+    await annotate(dbPath, 'Launch day');
     const r = await cli('backup', [file], env);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('restore with npm run restore');
+    expect(r.stdout).toContain(`staff annotations in ${annotationsFile(file)}`);
+    expect(await labels(annotationsFile(file))).toEqual(['Launch day']);
     const db = await openReadOnly(file);
     try {
       expect(
@@ -95,6 +104,7 @@ describe('export, backup and restore', () => {
       db.close();
     }
     expect(existsSync(`${file}.tmp`)).toBe(false);
+    expect(existsSync(`${annotationsFile(file)}.tmp`)).toBe(false);
     expect((await cli('backup', [file], env)).code).toBe(1);
   });
 
@@ -111,8 +121,9 @@ describe('export, backup and restore', () => {
 
   it('restore: refuses while a collection runs, refuses what is not a fedipulse backup, restores a good one', async () => {
     const backup = path.join(dir, 'backups', 'fp-1.duckdb');
-    // More data after the backup: a second run.
+    // More data after the backup: a second run, and an annotation written since.
     expect((await runCollect(['instance', '--quiet'], env)).code).toBe(0);
+    await annotate(dbPath, 'Written after the backup');
 
     const holder = await openWriter(dbPath, 'instance');
     try {
@@ -145,6 +156,8 @@ describe('export, backup and restore', () => {
     const ok = await cli('restore', [backup], env);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/the database it replaced is kept as .*before-restore-/);
+    expect(ok.stdout).toContain('staff annotations restored too');
+    expect(await labels(annotationsFile(dbPath))).toEqual(['Launch day']);
     db = await openReadOnly(dbPath);
     try {
       expect(await count(db, 'collection_runs')).toBe(1);
@@ -155,7 +168,12 @@ describe('export, backup and restore', () => {
     db = await openReadOnly(latestSnapshot(dbPath)!);
     expect(await count(db, 'collection_runs')).toBe(1);
     db.close();
-    const kept = readdirSync(dir).find((f) => f.includes('before-restore-'))!;
+    const kept = readdirSync(dir).find((f) => f.includes('before-restore-') && f.endsWith('.duckdb'))!;
+    // Nothing lost: the annotations it replaced are kept beside the database it replaced.
+    expect(await labels(annotationsFile(path.join(dir, kept)))).toEqual([
+      'Launch day',
+      'Written after the backup'
+    ]);
     db = await openReadOnly(path.join(dir, kept));
     expect(await count(db, 'collection_runs')).toBe(2);
     db.close();
