@@ -1,4 +1,5 @@
 import { convertCents, EXPENSE_CATEGORIES, isCalendarDay, type FinanceEntry } from './ledger.ts';
+import { isObject, str, type JsonObject } from '../json.ts';
 import type { Rates } from './rates.ts';
 
 /**
@@ -76,9 +77,7 @@ export interface OcPage {
 
 // The answer is read field by field: whatever the API (or a proxy in front of it) sends, what leaves this
 // module has the declared types, and no amount is a NaN, an Infinity or past 2^53.
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj | null => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : null);
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const obj = (v: unknown): JsonObject | null => (isObject(v) ? v : null);
 const int = (v: unknown): number | null => (Number.isSafeInteger(v) ? (v as number) : null);
 
 function amount(v: unknown): OcAmount | null {

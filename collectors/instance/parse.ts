@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isObject, str } from '../json.ts';
 import { normalizeDomain } from '../peers/domains.ts';
 
 /**
@@ -6,10 +7,7 @@ import { normalizeDomain } from '../peers/domains.ts';
  * strings, measure dates in two formats). Never I/O: every quirk here is a unit test on a fixture file.
  */
 
-type Json = Record<string, unknown>;
-const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const bool = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : null);
 
 /** Mastodon sends most counters as strings ("12"); "" (instance_media_attachments) and junk are gaps. */
@@ -55,7 +53,7 @@ export interface Measure {
 
 export function parseMeasures(body: unknown): Measure[] {
   return arr(body)
-    .filter(isObj)
+    .filter(isObject)
     .filter((m) => typeof m.key === 'string')
     .map((m) => ({
       key: m.key as string,
@@ -63,7 +61,7 @@ export function parseMeasures(body: unknown): Measure[] {
       total: parseCount(m.total),
       previousTotal: parseCount(m.previous_total),
       days: arr(m.data)
-        .filter(isObj)
+        .filter(isObject)
         .flatMap((d) => {
           const day = parseDay(d.date);
           const value = parseCount(d.value);
@@ -83,10 +81,10 @@ export interface DimensionItem {
 
 export function parseDimensions(body: unknown): Map<string, DimensionItem[]> {
   const out = new Map<string, DimensionItem[]>();
-  for (const d of arr(body).filter(isObj)) {
+  for (const d of arr(body).filter(isObject)) {
     if (typeof d.key !== 'string') continue;
     const items = arr(d.data)
-      .filter(isObj)
+      .filter(isObject)
       .filter((i) => typeof i.key === 'string')
       .map((i) => ({
         key: i.key as string,
@@ -120,11 +118,11 @@ const monthsBetween = (from: string, to: string): number =>
 
 export function parseCohorts(body: unknown): CohortCell[] {
   const cells: CohortCell[] = [];
-  for (const c of arr(body).filter(isObj)) {
+  for (const c of arr(body).filter(isObject)) {
     const cohort = parseDay(c.period);
     const frequency = c.frequency === 'month' ? 'month' : c.frequency === 'day' ? 'day' : null;
     if (!cohort || !frequency) continue;
-    for (const d of arr(c.data).filter(isObj)) {
+    for (const d of arr(c.data).filter(isObject)) {
       const periodStart = parseDay(d.date);
       const users = parseCount(d.value);
       const rate = parseCount(d.rate);
@@ -162,13 +160,13 @@ export interface ReportRecord {
 }
 
 export function parseReport(r: unknown): ReportRecord | null {
-  if (!isObj(r) || (typeof r.id !== 'string' && typeof r.id !== 'number')) return null;
+  if (!isObject(r) || (typeof r.id !== 'string' && typeof r.id !== 'number')) return null;
   const createdAt = parseTime(r.created_at);
   if (!createdAt) return null;
-  const target = isObj(r.target_account) ? r.target_account : null;
+  const target = isObject(r.target_account) ? r.target_account : null;
   const rawDomain = target ? str(target.domain) : null;
   const domain = rawDomain ? normalizeDomain(rawDomain) : null;
-  const assigned = isObj(r.assigned_account) ? r.assigned_account : null;
+  const assigned = isObject(r.assigned_account) ? r.assigned_account : null;
   return {
     reportId: String(r.id),
     category: str(r.category),
@@ -181,7 +179,7 @@ export function parseReport(r: unknown): ReportRecord | null {
     targetDomain: domain ? (domain.ok ? domain.domain : rawDomain!.toLowerCase()) : null,
     assignedAccountId: assigned && assigned.id != null ? String(assigned.id) : null,
     ruleIds: arr(r.rules)
-      .filter(isObj)
+      .filter(isObject)
       .map((x) => x.id)
       .filter((id) => id != null)
       .map(String)
@@ -210,7 +208,7 @@ export interface AdminDomainBlock {
 
 export function parseAdminDomainBlocks(body: unknown): AdminDomainBlock[] {
   return arr(body)
-    .filter(isObj)
+    .filter(isObject)
     .filter((b) => typeof b.domain === 'string' && typeof b.severity === 'string')
     .map((b) => {
       const domain = (b.domain as string).trim().toLowerCase();
@@ -237,7 +235,7 @@ export interface PublicDomainBlock {
 
 export function parsePublicDomainBlocks(body: unknown): PublicDomainBlock[] {
   return arr(body)
-    .filter(isObj)
+    .filter(isObject)
     .filter((b) => typeof b.domain === 'string' && typeof b.severity === 'string')
     .map((b) => ({
       domain: (b.domain as string).trim().toLowerCase(),
@@ -265,12 +263,12 @@ export interface InstanceFacts {
 
 /** v2 (4.0+) for the description, v1 for the three counts v2 dropped; either may be missing. */
 export function parseInstance(v2: unknown, v1: unknown): InstanceFacts {
-  const a = isObj(v2) ? v2 : {};
-  const b = isObj(v1) ? v1 : {};
-  const reg = isObj(a.registrations) ? a.registrations : {};
-  const conf = isObj(a.configuration) ? a.configuration : {};
-  const usage = isObj(a.usage) && isObj(a.usage.users) ? a.usage.users : {};
-  const stats = isObj(b.stats) ? b.stats : {};
+  const a = isObject(v2) ? v2 : {};
+  const b = isObject(v1) ? v1 : {};
+  const reg = isObject(a.registrations) ? a.registrations : {};
+  const conf = isObject(a.configuration) ? a.configuration : {};
+  const usage = isObject(a.usage) && isObject(a.usage.users) ? a.usage.users : {};
+  const stats = isObject(b.stats) ? b.stats : {};
   return {
     domain: str(a.domain) ?? str(b.uri),
     title: str(a.title) ?? str(b.title),
@@ -295,7 +293,7 @@ export interface ActivityWeek {
 /** week is UNIX seconds; current Mastodon anchors rolling weeks at request time, so keep the UTC day only. */
 export function parseActivity(body: unknown): ActivityWeek[] {
   return arr(body)
-    .filter(isObj)
+    .filter(isObject)
     .flatMap((w) => {
       const secs = parseCount(w.week);
       const statuses = parseCount(w.statuses);
@@ -317,16 +315,16 @@ export interface Rule {
 
 export const parseRules = (body: unknown): Rule[] =>
   arr(body)
-    .filter(isObj)
+    .filter(isObject)
     .filter((r) => r.id != null && typeof r.text === 'string')
     .map((r) => ({ id: String(r.id), text: r.text as string, hint: str(r.hint) || null }));
 
 /** The NodeInfo document path to read: the highest 2.x schema the server advertises, selected by rel. */
 export function nodeinfoHref(discovery: unknown): string | null {
-  const links = isObj(discovery) ? discovery.links : null;
-  const list = Array.isArray(links) ? links : isObj(links) ? [links] : [];
+  const links = isObject(discovery) ? discovery.links : null;
+  const list = Array.isArray(links) ? links : isObject(links) ? [links] : [];
   const found = list
-    .filter(isObj)
+    .filter(isObject)
     .map((l) => ({ rel: str(l.rel) ?? '', href: str(l.href) }))
     .map((l) => ({ ...l, v: /nodeinfo\.diaspora\.software\/ns\/schema\/2\.(\d)$/.exec(l.rel)?.[1] }))
     .filter((l) => l.v !== undefined && l.href)
@@ -345,10 +343,10 @@ export interface NodeInfoFacts {
 }
 
 export function parseNodeInfo(body: unknown): NodeInfoFacts {
-  const n = isObj(body) ? body : {};
-  const sw = isObj(n.software) ? n.software : {};
-  const usage = isObj(n.usage) ? n.usage : {};
-  const users = isObj(usage.users) ? usage.users : {};
+  const n = isObject(body) ? body : {};
+  const sw = isObject(n.software) ? n.software : {};
+  const usage = isObject(n.usage) ? n.usage : {};
+  const users = isObject(usage.users) ? usage.users : {};
   const reg = n.openRegistrations;
   return {
     software: str(sw.name)?.toLowerCase() ?? null,
@@ -482,5 +480,5 @@ export function parseRetryAfter(v: string | null | undefined, now: Date): number
 
 /** Mastodon's `{"error": "..."}`; 404s may have no body at all. */
 export function errorText(body: unknown): string | null {
-  return isObj(body) ? (str(body.error) ?? str(body.error_description)) : null;
+  return isObject(body) ? (str(body.error) ?? str(body.error_description)) : null;
 }

@@ -2,6 +2,7 @@
  * NodeInfo discovery and documents, parsed leniently (../shared/reference/NODEINFO-QUIRKS.md).
  * Pure functions: no I/O, so every quirk is a unit test on a fixture.
  */
+import { isObject } from '../json.ts';
 
 const REL = /^https?:\/\/nodeinfo\.diaspora\.software\/ns\/schema\/(\d+\.\d+)\/?$/i;
 
@@ -11,10 +12,6 @@ export const UNDERSTOOD_VERSIONS = ['2.1', '2.0', '1.1', '1.0', '2.2'] as const;
 export interface NodeinfoLink {
   version: string;
   href: URL;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Every {rel, href} object the discovery document offers, in whatever shape it offers them. */

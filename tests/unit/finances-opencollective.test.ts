@@ -92,17 +92,16 @@ describe('Open Collective responses', () => {
   });
 
   it('never hands on a value of the wrong type: a bad transaction becomes an issue, a bad page an error', () => {
-    const node = {
-      id: 't1',
-      type: 'CREDIT',
-      kind: 'CONTRIBUTION',
-      createdAt: '2026-06-01T00:00:00Z',
-      description: 'x',
-      amount: { valueInCents: 500, currency: 'EUR' }
-    };
+    // The documented answer, its first transaction renamed t1 (a contribution with a fee), parts replaced.
+    const answer = fixture('account-transactions.json');
+    const node = { ...answer.data.account.transactions.nodes[0], id: 't1' };
     const page = (account: object) => ({
       data: {
-        account: { slug: 'coop', transactions: { totalCount: 4, offset: 0, nodes: [node] }, ...account }
+        account: {
+          ...answer.data.account,
+          transactions: { totalCount: 4, offset: 0, nodes: [node] },
+          ...account
+        }
       }
     });
     const rates = new Rates('EUR', []);
@@ -132,7 +131,7 @@ describe('Open Collective responses', () => {
       totalCount: 4
     });
     const { entries, issues } = transactionsToEntries(parsed.page.nodes, rates, 'coop');
-    expect(entries.map((e) => e.key)).toEqual(['oc:t1']);
+    expect(entries.map((e) => e.key)).toEqual(['oc:t1', 'oc:t1:fee']);
     expect(issues.map((i) => i.message)).toEqual([
       'transaction t2: no amount, currency or date',
       'transaction t3: no amount, currency or date',
