@@ -1,19 +1,70 @@
 /**
- * A realistic fedipulse database for developing and benchmarking the dashboard: years of daily metrics,
- * reports with times, retention cohorts, own domain blocks, admin dimensions, per-peer measures and N daily
- * crawls of M peers with their rollups, written through the real migrations and published as a snapshot.
+ * A realistic fedipulse database for developing, testing and benchmarking the dashboard: years of collections
+ * of a simulated co-op server and N daily crawls of M peers, published as a snapshot.
+ *
+ * Written the way the collector writes it, and only that way: a model of the server (every member with their
+ * sign-in days, every report with its times, every block) answers what Mastodon's APIs would answer at each
+ * nightly collection, in Mastodon's wire format; the collector's own parsers read those answers and the
+ * store's writers (collectors/store/) write the result, run by run. So the data holds only states the collector
+ * can produce, and the one write path is tested by every page test (tests/unit/write-path.test.ts keeps SQL
+ * that writes inside collectors/store/).
  *
  *   npx node bench/dataset.ts --out /tmp/fp.duckdb [--small] [--crawls 365 --peers 30000 --days 1095]
  */
 import { rmSync } from 'node:fs';
+import { measureValues, peerMeasureRows, startedKey, STORAGE } from '../collectors/instance/admin.ts';
+import {
+  parseActivity,
+  parseAdminDomainBlocks,
+  parseCohorts,
+  parseDimensions,
+  parseInstance,
+  parseMeasures,
+  parsePublicDomainBlocks,
+  parseReports,
+  parseRules,
+  sha256
+} from '../collectors/instance/parse.ts';
+import { nextState } from '../collectors/peers/crawl.ts';
+import { parseNodeinfo } from '../collectors/peers/nodeinfo.ts';
+import { storedNodeinfoText } from '../collectors/peers/redact.ts';
 import { closeWriter, openWriter, type Db } from '../collectors/store/database.ts';
+import { upsertDailyValues, type DailyValue } from '../collectors/store/metrics.ts';
+import {
+  recordRetention,
+  recordServerVersion,
+  replaceDimensionDay,
+  syncAdminDomainBlocks,
+  syncKnownPeers,
+  syncPublicDomainBlocks,
+  syncRules,
+  upsertActivityWeeks,
+  upsertPeerMeasures,
+  upsertReports,
+  writeInstanceInfo
+} from '../collectors/store/own-server.ts';
+import {
+  rawHash,
+  rollupFederationDay,
+  writeObservations,
+  type Outcome,
+  type PeerObservation
+} from '../collectors/store/peers.ts';
+import {
+  finishRun,
+  overallStatus,
+  recordSources,
+  setSetting,
+  startRun,
+  type SourceResult
+} from '../collectors/store/runs.ts';
 import { publishSnapshot, snapshotDir } from '../collectors/store/snapshots.ts';
 import { peerNames } from '../sim/peers/names.ts';
 import { logNormal, normal, pick, rng, weighted, type Rng } from '../sim/random.ts';
 
 export interface DatasetOptions {
   file: string;
-  /** Days of own-server history (daily metrics, reports, runs). */
+  /** Days of own-server history; the server's first sign-up is on the first day. */
   days: number;
   /** Daily peer crawls, the most recent `crawls` days. */
   crawls: number;
@@ -31,58 +82,295 @@ export const SMALL: Omit<DatasetOptions, 'file'> = { days: 400, crawls: 30, peer
 export const BENCH: Omit<DatasetOptions, 'file'> = { days: 1095, crawls: 365, peers: 30_000, seed: 7 };
 export const INSTANCE = 'coop.social.example';
 
-type Cell = string | number | boolean | null;
-type ColType = 'VARCHAR' | 'DOUBLE' | 'BOOLEAN';
-
-/** Bulk insert through the appender into a temp table, then one INSERT that casts into the real table. */
-async function bulk(db: Db, table: string, cols: [string, ColType][], rows: Cell[][]): Promise<void> {
-  if (rows.length === 0) return;
-  const stage = `stage_${table}`;
-  await db.run(`CREATE OR REPLACE TEMP TABLE ${stage} (${cols.map(([n, t]) => `${n} ${t}`).join(', ')})`);
-  const app = await db.conn.createAppender(stage, 'main', 'temp');
-  for (const row of rows) {
-    row.forEach((v, i) => {
-      if (v === null) app.appendNull();
-      else if (cols[i][1] === 'DOUBLE') app.appendDouble(v as number);
-      else if (cols[i][1] === 'BOOLEAN') app.appendBoolean(v as boolean);
-      else app.appendVarchar(String(v));
-    });
-    app.endRow();
-  }
-  app.closeSync();
-  const names = cols.map(([n]) => n).join(', ');
-  await db.run(`INSERT INTO ${table} (${names}) SELECT ${names} FROM ${stage}`);
-  await db.run(`DROP TABLE ${stage}`);
-}
-
 const DAY_MS = 86_400_000;
+const HOUR = 3_600_000;
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const iso = (ms: number) => new Date(ms).toISOString();
+/** Mastodon's timestamps in measures and retention: midnight with an offset. */
+const wireDay = (ms: number) => `${isoDay(ms)}T00:00:00.000+00:00`;
+/** Collections run nightly at 23:00 UTC; everything the model does on a day happens before that. */
+const RUN_HOUR = 23;
+/** Observations per writeObservations call, as the crawler batches them. */
+const CRAWL_BATCH = 5000;
 
 function yesterday(): string {
   return isoDay(Date.now() - DAY_MS);
 }
 
-/** Members over time: steady growth, a migration wave, a month with registrations closed. */
-function memberModel(r: Rng, days: number) {
+// ---------------------------------------------------------------------------------------------------------------
+// The server's members: who signed up when, and on which days each signed in.
+
+interface Members {
+  /** Per member: day index of sign-up; whether they ever confirmed (an unconfirmed one never signs in). */
+  created: Int32Array;
+  confirmed: Uint8Array;
+  /** signedIn[d * n + u]: member u signed in on day d. */
+  signedIn: Uint8Array;
+  n: number;
+  newUsers: number[];
+  closedFrom: number;
+  closedTo: number;
+}
+
+/**
+ * Sign-ups: a founding wave, steady growth, a migration wave and a month with registrations closed. Each member
+ * signs in on sign-up day (if they confirm) and then on some days until they drift away.
+ */
+function memberModel(r: Rng, days: number): Members {
   const newUsers: number[] = [];
-  const members: number[] = [];
-  let m = 1200;
   const wave = Math.floor(days * 0.35);
   const closedFrom = Math.floor(days * 0.7);
   const closedTo = closedFrom + 30;
   for (let d = 0; d < days; d++) {
     let rate = 1.2 + d * 0.002;
+    if (d < 14) rate += 85 * Math.exp(-d / 5); // the founding members
     if (d >= wave && d < wave + 14) rate += 60 * Math.exp(-(d - wave) / 4);
     if (d >= closedFrom && d < closedTo) rate = 0.1;
-    const n = Math.max(0, Math.round(rate + normal(r) * Math.sqrt(rate)));
-    const gone = r() < 0.15 ? 1 : 0;
-    m += n - gone;
-    newUsers.push(n);
-    members.push(m);
+    newUsers.push(Math.max(0, Math.round(rate + normal(r) * Math.sqrt(rate))));
   }
-  return { newUsers, members, wave, closedFrom, closedTo };
+  const n = newUsers.reduce((a, b) => a + b, 0);
+  const created = new Int32Array(n);
+  const confirmed = new Uint8Array(n);
+  const signedIn = new Uint8Array(n * days);
+  let u = 0;
+  for (let d = 0; d < days; d++) {
+    for (let k = 0; k < newUsers[d]; k++, u++) {
+      created[u] = d;
+      confirmed[u] = r() < 0.94 ? 1 : 0;
+      if (!confirmed[u]) continue;
+      // A third leave within two weeks; the rest stay for months or years.
+      const stay = r() < 0.33 ? Math.floor(r() * 14) : Math.floor(logNormal(r, 240, 1));
+      const often = 0.15 + r() * 0.7;
+      signedIn[d * n + u] = 1;
+      for (let t = d + 1; t <= Math.min(days - 1, d + stay); t++) if (r() < often) signedIn[t * n + u] = 1;
+    }
+  }
+  return { created, confirmed, signedIn, n, newUsers, closedFrom, closedTo };
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reports, domain blocks, peers: each a list of facts with times, from which any day's API answer follows.
+
+interface ReportFact {
+  id: string;
+  created: number;
+  category: string;
+  /** null: a local account; else its server. */
+  targetDomain: string | null;
+  /** null: filed by one of our members; else the server it came from. */
+  reporterDomain: string | null;
+  forwarded: boolean;
+  assignee: string | null;
+  assigned: number | null;
+  resolved: number | null;
+  ruleIds: string[];
+}
+
+interface BlockFact {
+  domain: string;
+  severity: 'silence' | 'suspend';
+  rejectMedia: boolean;
+  comment: string;
+  at: number;
+  removed: number | null;
+}
+
+interface PeerFact {
+  i: number;
+  domain: string;
+  /** Day index from which our peers list names it, and from which it names it no longer. */
+  listedFrom: number;
+  listedUntil: number;
+  /** Day index from which the server is down (1e9: never). */
+  death: number;
+  software: string;
+  version: string;
+  users: number;
+  activeShare: number;
+  openRegistrations: boolean;
+  /** Serves an active-month count above its user count (the crawler marks it suspect). */
+  inflated: boolean;
+  limit: {
+    from: number;
+    until: number;
+    severity: string;
+    matchedBy: 'domain' | 'digest';
+    comment: string | null;
+  } | null;
+}
+
+const RULES = [
+  'No racism, sexism, homophobia, transphobia, ableism or casteism.',
+  'No harassment, dogpiling or doxxing.',
+  'Content warnings for graphic or sensitive media.',
+  'No advertising or spam.',
+  'Bots must be marked as bots and post unlisted.',
+  'Respect the co-op’s democratic decisions.'
+];
+const MODERATORS = ['101', '102', '103'];
+
+const SOFTWARE: [string, number][] = [
+  ['mastodon', 62],
+  ['misskey', 9],
+  ['pleroma', 6],
+  ['akkoma', 4],
+  ['gotosocial', 6],
+  ['lemmy', 4],
+  ['friendica', 3],
+  ['pixelfed', 3],
+  ['peertube', 3]
+];
+const VERSIONS: Record<string, string[]> = {
+  mastodon: ['4.3.2', '4.2.12', '4.1.9', '3.5.19'],
+  misskey: ['2024.11.0', '2023.12.2'],
+  pleroma: ['2.7.0', '2.6.3'],
+  akkoma: ['3.13.2'],
+  gotosocial: ['0.17.3', '0.16.0'],
+  lemmy: ['0.19.5'],
+  friendica: ['2024.08'],
+  pixelfed: ['0.12.3'],
+  peertube: ['6.3.2']
+};
+
+function peerModel(o: DatasetOptions, names: string[], crawlFrom: number): PeerFact[] {
+  const peers: PeerFact[] = [];
+  for (let i = 0; i < o.peers; i++) {
+    const pr = rng(o.seed * 7919 + i);
+    const big = i < 5;
+    const software = big ? 'mastodon' : weighted(pr, SOFTWARE);
+    const users = big
+      ? [2_400_000, 55_000, 60_000, 70_000, 150_000][i]
+      : Math.min(Math.max(1, Math.round(logNormal(pr, 12, 2.3))), 3_000_000); // an admin at least
+    // Named by our peers list before the crawl window (most) or during it.
+    const listedFrom =
+      pr() < 0.75 ? crawlFrom - 1 - Math.floor(pr() * 400) : crawlFrom + Math.floor(pr() * o.crawls);
+    // A few servers shut down; Mastodon drops a domain from the peers list after a week of failed deliveries.
+    const death = !big && pr() < 0.1 ? crawlFrom + Math.floor(pr() * o.crawls * 1.5) : 1e9;
+    let limit: PeerFact['limit'] = null;
+    const limitFrom = i === 3 ? o.crawls - 2 : pr() < 0.015 ? Math.floor(pr() * o.crawls) : -1;
+    if (limitFrom >= 0) {
+      const until = i !== 3 && pr() < 0.2 ? limitFrom + Math.floor(pr() * (o.crawls - limitFrom)) : o.crawls;
+      limit = {
+        from: crawlFrom + limitFrom,
+        until: crawlFrom + until,
+        severity: i === 3 ? 'silence' : pr() < 0.6 ? 'suspend' : pr() < 0.5 ? 'silence' : 'noop',
+        matchedBy: pr() < 0.7 ? 'domain' : 'digest',
+        comment: pick(pr, ['Moderation concerns', 'Too large to moderate', null])
+      };
+    }
+    peers.push({
+      i,
+      domain: names[i],
+      listedFrom,
+      listedUntil: death < 1e9 ? death + 7 : 1e9,
+      death,
+      software,
+      version: pick(pr, VERSIONS[software]),
+      users,
+      activeShare: 0.1 + pr() * 0.35,
+      openRegistrations: pr() < 0.4,
+      inflated: i % 997 === 5,
+      limit
+    });
+  }
+  return peers;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// What Mastodon answers on a day (wire format), from the model.
+
+/**
+ * app/lib/admin/metrics/retention.rb: for each sign-up cohort from `fromDay` to day t, the share of its members
+ * whose last sign-in (`last`, as of day t: Mastodon keeps only users.current_sign_in_at) falls in period p or
+ * later. A member who never signed in counts in the cohort's size, never as retained.
+ */
+function retentionWire(
+  m: Members,
+  last: Int32Array,
+  t: number,
+  dayMs: (d: number) => number,
+  frequency: 'day' | 'month',
+  fromDay: number
+) {
+  const monthOf = (d: number) => {
+    const x = new Date(dayMs(d));
+    return x.getUTCFullYear() * 12 + x.getUTCMonth();
+  };
+  const key = frequency === 'day' ? (d: number) => d : monthOf;
+  const firstKey = key(fromDay);
+  const lastKey = key(t);
+  const span = lastKey - firstKey + 1;
+  // totals[c]: sign-ups of cohort c; retained[c][p]: members of cohort c whose last sign-in is in period >= p.
+  const totals = new Array<number>(span).fill(0);
+  const lastIn = Array.from({ length: span }, () => new Array<number>(span).fill(0));
+  for (let u = 0; u < m.n; u++) {
+    if (m.created[u] > t || m.created[u] < fromDay) continue;
+    const c = key(m.created[u]) - firstKey;
+    totals[c]++;
+    if (last[u] >= 0) lastIn[c][key(last[u]) - firstKey]++;
+  }
+  const keyStart = (k: number) => (frequency === 'day' ? dayMs(k) : Date.UTC(Math.floor(k / 12), k % 12, 1));
+  const out = [];
+  for (let c = 0; c < span; c++) {
+    const data = [];
+    let retained = 0;
+    for (let p = span - 1; p >= c; p--) {
+      retained += lastIn[c][p];
+      data.unshift({
+        date: wireDay(keyStart(firstKey + p)),
+        rate: totals[c] > 0 ? retained / totals[c] : 0,
+        value: String(retained)
+      });
+    }
+    out.push({ period: wireDay(keyStart(firstKey + c)), frequency, data });
+  }
+  return out;
+}
+
+function reportWire(f: ReportFact, at: number) {
+  const assigned = f.assigned !== null && f.assigned < at;
+  const resolved = f.resolved !== null && f.resolved < at;
+  const updated = Math.max(f.created, assigned ? f.assigned! : 0, resolved ? f.resolved! : 0);
+  return {
+    id: f.id,
+    // Mastodon sets action_taken for every resolved report (Report#action_taken? is action_taken_at.present?)
+    action_taken: resolved,
+    action_taken_at: resolved ? iso(f.resolved!) : null,
+    category: f.category,
+    comment: '',
+    forwarded: f.forwarded,
+    created_at: iso(f.created),
+    updated_at: iso(updated),
+    account: { id: `r${f.id}`, username: 'reporter', domain: f.reporterDomain },
+    target_account: { id: `t${f.id}`, username: 'reported', domain: f.targetDomain },
+    assigned_account: assigned ? { id: f.assignee, username: `mod${f.assignee}`, domain: null } : null,
+    action_taken_by_account: resolved ? { id: f.assignee ?? MODERATORS[0], domain: null } : null,
+    statuses: [],
+    rules: f.ruleIds.map((id) => ({ id, text: RULES[Number(id) - 1] }))
+  };
+}
+
+function nodeinfoDoc(p: PeerFact, usersTotal: number): unknown {
+  const active = Math.round(usersTotal * p.activeShare);
+  return {
+    version: '2.0',
+    software: { name: p.software, version: p.version },
+    protocols: ['activitypub'],
+    services: { outbound: [], inbound: [] },
+    usage: {
+      users: {
+        total: usersTotal,
+        activeMonth: p.inflated ? usersTotal * 3 + 10 : active,
+        activeHalfyear: Math.round(active * 1.6)
+      },
+      localPosts: usersTotal * 85
+    },
+    openRegistrations: p.openRegistrations,
+    metadata: { nodeName: p.domain.split('.')[0] }
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 
 export async function generateDataset(o: DatasetOptions): Promise<{ file: string; snapshot: string }> {
   rmSync(o.file, { force: true });
@@ -90,648 +378,580 @@ export async function generateDataset(o: DatasetOptions): Promise<{ file: string
   rmSync(snapshotDir(o.file), { recursive: true, force: true });
   const db = await openWriter(o.file, 'dataset');
   try {
-    const r = rng(o.seed);
-    const endMs = Date.parse(`${o.end ?? yesterday()}T00:00:00Z`);
-    const startMs = endMs - (o.days - 1) * DAY_MS;
-    const dayMs = (d: number) => startMs + d * DAY_MS;
-    const crawlFrom = o.days - o.crawls; // day index of the first crawl
-    const admin = !o.noAdmin;
-
-    await db.run(`INSERT INTO settings VALUES ('own_domain', $1), ('simulated', $2)`, [
-      INSTANCE,
-      o.simulated === false ? 'false' : 'true'
-    ]);
-
-    // Runs: one 'all' run a day at 03:00; two days missing; a few partial or failed.
-    const missing = new Set([Math.floor(o.days * 0.5), Math.floor(o.days * 0.5) + 1]);
-    const runRows: Cell[][] = [];
-    const sourceRows: Cell[][] = [];
-    const runOfDay = new Map<number, number>();
-    let runId = 0;
-    for (let d = 0; d < o.days; d++) {
-      if (missing.has(d)) continue;
-      runId++;
-      runOfDay.set(d, runId);
-      const started = dayMs(d) + 3 * 3600_000;
-      const crawl = d >= crawlFrom;
-      const sources: [string, string, number, number, string | null][] = [
-        ['instance.v1', 'ok', 3, 0, null],
-        ['peers.list', 'ok', o.peers, 0, null]
-      ];
-      if (admin)
-        sources.push(
-          ['admin.measures', 'ok', 13, 0, null],
-          ['admin.dimensions', 'ok', 12, 0, null],
-          ['admin.retention', 'ok', 40, 0, null],
-          ['admin.reports', 'ok', 20, 0, null]
-        );
-      if (crawl) sources.push(['peers.nodeinfo', 'partial', o.peers, Math.round(o.peers * 0.08), null]);
-      if (d === o.days - 20 && admin)
-        sources[2] = ['admin.measures', 'failed', 0, 1, 'HTTP 503 from /api/v1/admin/measures'];
-      const failed = sources.filter((s) => s[1] === 'failed').length;
-      const partial = sources.some((s) => s[1] !== 'ok');
-      const finished = started + (crawl ? 40 * 60_000 : 90_000);
-      runRows.push([
-        runId,
-        'all',
-        iso(started),
-        iso(finished),
-        failed ? 'partial' : partial ? 'partial' : 'ok',
-        sources.reduce((a, s) => a + s[2], 0),
-        sources.reduce((a, s) => a + s[3], 0),
-        failed ? sources.find((s) => s[1] === 'failed')![4] : null
-      ]);
-      for (const s of sources) sourceRows.push([runId, ...s, iso(finished)]);
-    }
-    await bulk(
-      db,
-      'runs',
-      [
-        ['run_id', 'DOUBLE'],
-        ['kind', 'VARCHAR'],
-        ['started_at', 'VARCHAR'],
-        ['finished_at', 'VARCHAR'],
-        ['status', 'VARCHAR'],
-        ['items', 'DOUBLE'],
-        ['errors', 'DOUBLE'],
-        ['message', 'VARCHAR']
-      ],
-      runRows
-    );
-    await db.run(`SELECT setval('run_id_seq', $1)`, [runId + 1]).catch(() => {});
-    await bulk(
-      db,
-      'run_sources',
-      [
-        ['run_id', 'DOUBLE'],
-        ['source', 'VARCHAR'],
-        ['status', 'VARCHAR'],
-        ['items', 'DOUBLE'],
-        ['errors', 'DOUBLE'],
-        ['message', 'VARCHAR'],
-        ['finished_at', 'VARCHAR']
-      ],
-      sourceRows
-    );
-
-    // Own server daily metrics.
-    const mm = memberModel(r, o.days);
-    const metricRows: Cell[][] = [];
-    const seen = (d: number) => iso(dayMs(d) + 3 * 3600_000);
-    const put = (d: number, metric: string, value: number, source: string) =>
-      metricRows.push([INSTANCE, isoDay(dayMs(d)), metric, value, source, seen(d), seen(d), seen(d)]);
-    // A stretch where active users and interactions were lost to Mastodon's 6-month expiry: a real gap.
-    const gapFrom = Math.floor(o.days * 0.5) - 3;
-    let statuses = 90_000;
-    let pg = 18e9;
-    let media = 160e9;
-    for (let d = 0; d < o.days; d++) {
-      const m = mm.members[d];
-      const weekday = new Date(dayMs(d)).getUTCDay();
-      const weekly = weekday === 0 || weekday === 6 ? 0.9 : 1.03;
-      const active = Math.round(m * 0.21 * weekly * (1 + normal(r) * 0.03));
-      const interactions = Math.round(active * (5.5 + normal(r) * 0.4));
-      statuses += Math.round(active * 1.7);
-      pg += 35e6 + m * 12_000 * (1 + normal(r) * 0.2);
-      media += 0.55e9 + m * 120_000 * (1 + normal(r) * 0.3);
-      if (d % 90 === 89) media *= 0.93; // periodic remote-media cleanup
-      const redis = 1.2e9 + 0.4e9 * Math.sin(d / 9) + r() * 0.1e9;
-      put(d, 'user_count', m, 'instance.v1');
-      put(d, 'status_count', statuses, 'instance.v1');
-      if (!admin) continue;
-      put(d, 'new_users', mm.newUsers[d], 'admin.measures');
-      if (!(d >= gapFrom && d < gapFrom + 6)) {
-        put(d, 'active_users', active, 'admin.measures');
-        put(d, 'interactions', interactions, 'admin.measures');
-      }
-      put(d, 'active_month', Math.round(m * 0.42 * (1 + normal(r) * 0.01)), 'nodeinfo');
-      put(d, 'storage_postgresql_bytes', Math.round(pg), 'admin.dimensions');
-      put(d, 'storage_redis_bytes', Math.round(redis), 'admin.dimensions');
-      put(d, 'storage_media_bytes', Math.round(media), 'admin.dimensions');
-    }
-    await bulk(
-      db,
-      'metric_days',
-      [
-        ['instance', 'VARCHAR'],
-        ['day', 'VARCHAR'],
-        ['metric', 'VARCHAR'],
-        ['value', 'DOUBLE'],
-        ['source', 'VARCHAR'],
-        ['first_seen_at', 'VARCHAR'],
-        ['last_seen_at', 'VARCHAR'],
-        ['changed_at', 'VARCHAR']
-      ],
-      metricRows
-    );
-
-    // Instance info per run, activity weeks, rules.
-    const infoRows: Cell[][] = [];
-    for (const [d, id] of runOfDay) {
-      const version = d < o.days * 0.4 ? '4.1.9' : d < o.days * 0.8 ? '4.2.12' : '4.3.2';
-      const closed = d >= mm.closedFrom && d < mm.closedTo;
-      infoRows.push([INSTANCE, id, seen(d), 'Co-op Social', version, !closed, true]);
-    }
-    await bulk(
-      db,
-      'instance_info',
-      [
-        ['instance', 'VARCHAR'],
-        ['run_id', 'DOUBLE'],
-        ['observed_at', 'VARCHAR'],
-        ['title', 'VARCHAR'],
-        ['version', 'VARCHAR'],
-        ['registrations_open', 'BOOLEAN'],
-        ['approval_required', 'BOOLEAN']
-      ],
-      infoRows
-    );
-    const ruleTexts = [
-      'No racism, sexism, homophobia, transphobia, ableism or casteism.',
-      'No harassment, dogpiling or doxxing.',
-      'Content warnings for graphic or sensitive media.',
-      'No advertising or spam.',
-      'Bots must be marked as bots and post unlisted.',
-      'Respect the co-op’s democratic decisions.'
-    ];
-    await bulk(
-      db,
-      'instance_rules',
-      [
-        ['instance', 'VARCHAR'],
-        ['rule_id', 'VARCHAR'],
-        ['text', 'VARCHAR'],
-        ['first_seen_at', 'VARCHAR'],
-        ['last_seen_at', 'VARCHAR']
-      ],
-      ruleTexts.map((t, i) => [INSTANCE, String(i + 1), t, seen(0), seen(o.days - 1)])
-    );
-    await db.run(
-      `INSERT INTO activity_weeks
-       SELECT instance, date_trunc('week', day)::TIMESTAMPTZ, 0, 0, sum(value)::BIGINT, max(last_seen_at)
-       FROM metric_days WHERE metric = 'new_users' GROUP BY ALL`
-    );
-
-    const names = peerNames(o.seed, Math.max(o.peers, 60)).map((n) => n.domain);
-    const big = [
-      'mastodon.social.example',
-      'hachyderm.town.test',
-      'fosstodon.fedi.test',
-      'infosec.club.example',
-      'mstdn.masto.example'
-    ];
-    for (let i = 0; i < big.length; i++) names[i] = big[i];
-
-    if (admin) {
-      // Reports: a few a day, more as membership grows; time to resolve is heavy-tailed.
-      const categories: [string, number][] = [
-        ['spam', 45],
-        ['violation', 28],
-        ['other', 22],
-        ['legal', 5]
-      ];
-      const reportRows: Cell[][] = [];
-      const nowMs = endMs + DAY_MS; // the end of the last day
-      let id = 1000;
-      for (let d = 0; d < o.days; d++) {
-        const n = Math.max(0, Math.round(2 + mm.members[d] / 900 + normal(r) * 1.5));
-        for (let k = 0; k < n; k++) {
-          const created = dayMs(d) + Math.floor(r() * DAY_MS);
-          const cat = weighted(r, categories);
-          const local = r() < 0.38;
-          const hours = logNormal(r, cat === 'spam' ? 4 : 14, 1.2);
-          let resolved: number | null = created + hours * 3600_000;
-          if (resolved > nowMs || r() < 0.004) resolved = null; // still open (a few old ones linger)
-          const assigned = r() < 0.8 ? created + hours * 3600_000 * (0.2 + r() * 0.5) : null;
-          const domainIdx = Math.floor(Math.pow(r(), 2.5) * Math.min(names.length, 400));
-          reportRows.push([
-            INSTANCE,
-            String(id++),
-            cat,
-            iso(created),
-            iso(resolved ?? created),
-            resolved !== null && r() < 0.6,
-            resolved === null ? null : iso(resolved),
-            r() < 0.3,
-            local ? 'local' : 'remote',
-            local ? null : names[domainIdx],
-            assigned !== null && assigned < nowMs ? iso(assigned) : null,
-            iso(created),
-            iso(resolved ?? nowMs)
-          ]);
-        }
-      }
-      await bulk(
-        db,
-        'report_records',
-        [
-          ['instance', 'VARCHAR'],
-          ['report_id', 'VARCHAR'],
-          ['category', 'VARCHAR'],
-          ['created_at', 'VARCHAR'],
-          ['updated_at', 'VARCHAR'],
-          ['action_taken', 'BOOLEAN'],
-          ['action_taken_at', 'VARCHAR'],
-          ['forwarded', 'BOOLEAN'],
-          ['target_origin', 'VARCHAR'],
-          ['target_domain', 'VARCHAR'],
-          ['first_assigned_seen_at', 'VARCHAR'],
-          ['first_seen_at', 'VARCHAR'],
-          ['last_seen_at', 'VARCHAR']
-        ],
-        reportRows
-      );
-      // opened/resolved measures agree with the report records, as Mastodon's would.
-      for (const [metric, col] of [
-        ['opened_reports', 'created_at'],
-        ['resolved_reports', 'action_taken_at']
-      ]) {
-        await db.run(
-          `INSERT INTO metric_days
-           SELECT $1, d.day, $2, coalesce(c.n, 0), 'admin.measures', d.day::TIMESTAMPTZ, d.day::TIMESTAMPTZ, d.day::TIMESTAMPTZ
-           FROM (SELECT DISTINCT day FROM metric_days) d
-           LEFT JOIN (SELECT (${col} AT TIME ZONE 'UTC')::DATE AS day, count(*) AS n FROM report_records
-                      WHERE ${col} IS NOT NULL GROUP BY 1) c USING (day)`,
-          [INSTANCE, metric]
-        );
-      }
-
-      // Retention: monthly cohorts (latest observation and one taken at each period's end), daily for 30 days.
-      const retRows: Cell[][] = [];
-      const endDate = new Date(endMs);
-      const months = Math.min(24, Math.floor(o.days / 30));
-      for (let c = months; c >= 0; c--) {
-        const cohort = Date.UTC(endDate.getUTCFullYear(), endDate.getUTCMonth() - c, 1);
-        const size = 40 + Math.round(r() * 80) + (c === Math.floor(months * 0.6) ? 600 : 0);
-        const decay = 0.25 + r() * 0.1;
-        for (let p = 0; p <= c; p++) {
-          const periodStart = Date.UTC(endDate.getUTCFullYear(), endDate.getUTCMonth() - c + p, 1);
-          const latest = p === 0 ? 1 : Math.max(0.08, 0.55 * Math.exp(-(p - 1) * decay) + 0.12);
-          // Taken at the period's end: more members were still active then than "last sign-in" shows now.
-          const atEnd = p === 0 ? 1 : Math.min(1, latest * (1.15 + r() * 0.1));
-          const periodEnd = Date.UTC(endDate.getUTCFullYear(), endDate.getUTCMonth() - c + p + 1, 1);
-          if (periodEnd <= endMs)
-            retRows.push([
-              INSTANCE,
-              'month',
-              isoDay(cohort),
-              p,
-              isoDay(periodStart),
-              Math.round(size * atEnd),
-              atEnd,
-              iso(periodEnd + 3 * 3600_000)
-            ]);
-          retRows.push([
-            INSTANCE,
-            'month',
-            isoDay(cohort),
-            p,
-            isoDay(periodStart),
-            Math.round(size * latest),
-            latest,
-            seen(o.days - 1)
-          ]);
-        }
-      }
-      for (let c = Math.min(30, o.days - 1); c >= 0; c--) {
-        const cohort = endMs - c * DAY_MS;
-        const size = mm.newUsers[o.days - 1 - c] || 1;
-        for (let p = 0; p <= c; p++) {
-          const rate = p === 0 ? 1 : Math.max(0.1, 0.6 * Math.exp(-(p - 1) / 8) + 0.15);
-          retRows.push([
-            INSTANCE,
-            'day',
-            isoDay(cohort),
-            p,
-            isoDay(cohort + p * DAY_MS),
-            Math.round(size * rate),
-            rate,
-            seen(o.days - 1)
-          ]);
-        }
-      }
-      await bulk(
-        db,
-        'retention_observations',
-        [
-          ['instance', 'VARCHAR'],
-          ['frequency', 'VARCHAR'],
-          ['cohort', 'VARCHAR'],
-          ['period_index', 'DOUBLE'],
-          ['period_start', 'VARCHAR'],
-          ['users', 'DOUBLE'],
-          ['rate', 'DOUBLE'],
-          ['observed_at', 'VARCHAR']
-        ],
-        retRows
-      );
-
-      // Dimensions: space usage and software versions every day; languages for the last 90 days.
-      await db.run(
-        `INSERT INTO dimension_days (instance, day, dimension, key, human_key, value, unit, human_value, observed_at)
-         SELECT instance, day, 'space_usage', replace(replace(metric, 'storage_', ''), '_bytes', ''),
-                CASE metric WHEN 'storage_postgresql_bytes' THEN 'PostgreSQL' WHEN 'storage_redis_bytes' THEN 'Redis'
-                ELSE 'Media files' END, value, 'bytes', NULL, last_seen_at
-         FROM metric_days WHERE metric LIKE 'storage_%'`
-      );
-      const dimRows: Cell[][] = [];
-      for (let d = 0; d < o.days; d++) {
-        const f = d / o.days;
-        const versions: [string, string, string][] = [
-          ['mastodon', 'Mastodon', f < 0.4 ? '4.1.9' : f < 0.8 ? '4.2.12' : '4.3.2'],
-          ['ruby', 'Ruby', f < 0.4 ? '3.0.6' : f < 0.8 ? '3.2.3' : '3.3.5'],
-          ['postgresql', 'PostgreSQL', f < 0.6 ? '14.11' : '16.4'],
-          ['redis', 'Redis', f < 0.5 ? '6.2.14' : '7.2.5'],
-          ['elasticsearch', 'Elasticsearch', '7.17.21']
-        ];
-        for (const [key, human, v] of versions)
-          dimRows.push([INSTANCE, isoDay(dayMs(d)), 'software_versions', key, human, null, null, v, seen(d)]);
-        if (d >= o.days - 90)
-          for (const [lang, name, share] of [
-            ['en', 'English', 0.55],
-            ['de', 'German', 0.2],
-            ['nl', 'Dutch', 0.1],
-            ['fr', 'French', 0.08],
-            ['es', 'Spanish', 0.07]
-          ] as const)
-            dimRows.push([
-              INSTANCE,
-              isoDay(dayMs(d)),
-              'languages',
-              lang,
-              name,
-              Math.round(mm.members[d] * 0.2 * share),
-              null,
-              null,
-              seen(d)
-            ]);
-      }
-      await bulk(
-        db,
-        'dimension_days',
-        [
-          ['instance', 'VARCHAR'],
-          ['day', 'VARCHAR'],
-          ['dimension', 'VARCHAR'],
-          ['key', 'VARCHAR'],
-          ['human_key', 'VARCHAR'],
-          ['value', 'DOUBLE'],
-          ['unit', 'VARCHAR'],
-          ['human_value', 'VARCHAR'],
-          ['observed_at', 'VARCHAR']
-        ],
-        dimRows
-      );
-
-      // Own domain blocks, with their events; some changed, some lifted.
-      const blockRows: Cell[][] = [];
-      const eventRows: Cell[][] = [];
-      const blockCount = Math.min(60, Math.floor(names.length / 8));
-      for (let b = 0; b < blockCount; b++) {
-        const domain = names[names.length - 1 - b];
-        const at = dayMs(Math.floor(r() * (o.days - 1))) + 14 * 3600_000;
-        const severity = r() < 0.55 ? 'suspend' : 'silence';
-        const comment = pick(r, ['Spam', 'Harassment', 'Hate speech', 'Unmoderated', 'Illegal content']);
-        eventRows.push([INSTANCE, domain, iso(at), 'added', severity, r() < 0.5, false, comment]);
-        let removed: number | null = null;
-        if (r() < 0.15) {
-          removed = at + Math.floor(r() * (endMs - at));
-          eventRows.push([INSTANCE, domain, iso(removed), 'removed', severity, null, null, comment]);
-        }
-        blockRows.push([
-          INSTANCE,
-          domain,
-          null,
-          severity,
-          false,
-          false,
-          comment,
-          false,
-          iso(at),
-          seen(o.days - 1),
-          removed === null ? null : iso(removed)
-        ]);
-      }
-      await bulk(
-        db,
-        'domain_block_state',
-        [
-          ['instance', 'VARCHAR'],
-          ['domain', 'VARCHAR'],
-          ['digest', 'VARCHAR'],
-          ['severity', 'VARCHAR'],
-          ['reject_media', 'BOOLEAN'],
-          ['reject_reports', 'BOOLEAN'],
-          ['public_comment', 'VARCHAR'],
-          ['obfuscate', 'BOOLEAN'],
-          ['first_seen_at', 'VARCHAR'],
-          ['last_seen_at', 'VARCHAR'],
-          ['removed_at', 'VARCHAR']
-        ],
-        blockRows
-      );
-      await bulk(
-        db,
-        'domain_block_events',
-        [
-          ['instance', 'VARCHAR'],
-          ['domain', 'VARCHAR'],
-          ['event_at', 'VARCHAR'],
-          ['event', 'VARCHAR'],
-          ['severity', 'VARCHAR'],
-          ['reject_media', 'BOOLEAN'],
-          ['reject_reports', 'BOOLEAN'],
-          ['public_comment', 'VARCHAR']
-        ],
-        eventRows
-      );
-    }
-
-    // Peers: attributes per peer in JS (heavy-tailed sizes, software mix, discovery, death), crawls in SQL.
-    const software: [string, number][] = [
-      ['mastodon', 62],
-      ['misskey', 9],
-      ['pleroma', 6],
-      ['akkoma', 4],
-      ['gotosocial', 6],
-      ['lemmy', 4],
-      ['friendica', 3],
-      ['pixelfed', 3],
-      ['peertube', 3]
-    ];
-    const versionsOf: Record<string, string[]> = {
-      mastodon: ['4.3.2', '4.2.12', '4.1.9', '3.5.19'],
-      misskey: ['2024.11.0', '2023.12.2'],
-      pleroma: ['2.7.0', '2.6.3'],
-      akkoma: ['3.13.2'],
-      gotosocial: ['0.17.3', '0.16.0'],
-      lemmy: ['0.19.5'],
-      friendica: ['2024.08'],
-      pixelfed: ['0.12.3'],
-      peertube: ['6.3.2']
-    };
-    const peerRows: Cell[][] = [];
-    const limitRows: Cell[][] = [];
-    for (let i = 0; i < o.peers; i++) {
-      const pr = rng(o.seed * 7919 + i);
-      const sw = i < big.length ? 'mastodon' : weighted(pr, software);
-      const users =
-        i < big.length ? [2_400_000, 55_000, 60_000, 70_000, 150_000][i] : Math.round(logNormal(pr, 12, 2.3));
-      // Discovered before the crawl window (most) or during it.
-      const firstDay = pr() < 0.75 ? -1 - Math.floor(pr() * 400) : Math.floor(pr() * o.crawls);
-      const deathDay = i >= big.length && pr() < 0.1 ? Math.floor(pr() * o.crawls * 1.5) : 1e9;
-      peerRows.push([
-        names[i],
-        firstDay,
-        deathDay,
-        sw,
-        pick(pr, versionsOf[sw]),
-        Math.min(users, 3_000_000),
-        0.1 + pr() * 0.35,
-        pr() < 0.4
-      ]);
-      // A few peers limit us; one large peer started recently (the overview's alert).
-      const limitFrom = i === 3 ? o.crawls - 2 : pr() < 0.015 ? Math.floor(pr() * o.crawls) : -1;
-      if (limitFrom >= 0) {
-        const until =
-          i !== 3 && pr() < 0.2 ? limitFrom + Math.floor(pr() * (o.crawls - limitFrom)) : o.crawls;
-        const sev = i === 3 ? 'silence' : pr() < 0.6 ? 'suspend' : pr() < 0.5 ? 'silence' : 'noop';
-        const by = pr() < 0.7 ? 'domain' : 'digest';
-        const comment = pick(pr, ['Moderation concerns', 'Too large to moderate', null as unknown as string]);
-        for (let c = Math.max(limitFrom, firstDay); c < until; c++)
-          limitRows.push([c, names[i], sev, by, comment ?? null]);
-      }
-    }
-    await db.run(
-      `CREATE TEMP TABLE peer_gen (i INTEGER, domain VARCHAR, first_day INTEGER, death_day INTEGER, software VARCHAR,
-        software_version VARCHAR, users DOUBLE, active_share DOUBLE, open_reg BOOLEAN)`
-    );
-    {
-      const app = await db.conn.createAppender('peer_gen', 'main', 'temp');
-      peerRows.forEach((p, i) => {
-        app.appendInteger(i);
-        app.appendVarchar(p[0] as string);
-        app.appendInteger(p[1] as number);
-        app.appendInteger(Math.min(p[2] as number, 2_000_000_000));
-        app.appendVarchar(p[3] as string);
-        app.appendVarchar(p[4] as string);
-        app.appendDouble(p[5] as number);
-        app.appendDouble(p[6] as number);
-        app.appendBoolean(p[7] as boolean);
-        app.endRow();
-      });
-      app.closeSync();
-    }
-    const crawlStart = iso(dayMs(crawlFrom));
-    await db.run(
-      `INSERT INTO known_peers (domain, source, first_seen_at, last_seen_at, in_peers_list)
-       SELECT domain, 'peers_list', $1::TIMESTAMPTZ + to_days(first_day) + INTERVAL 3 HOUR,
-              $1::TIMESTAMPTZ + to_days($2 - 1) + INTERVAL 3 HOUR, death_day >= $2 FROM peer_gen`,
-      [crawlStart, o.crawls]
-    );
-    await db.run(
-      `INSERT INTO peer_hosts (domain, state, consecutive_failures, last_attempt_at, last_outcome, first_seen_at)
-       SELECT domain, CASE WHEN death_day < $2 THEN 'dead' ELSE 'alive' END,
-              CASE WHEN death_day < $2 THEN $2 - death_day ELSE 0 END,
-              $1::TIMESTAMPTZ + to_days($2 - 1) + INTERVAL 3 HOUR,
-              CASE WHEN death_day < $2 THEN 'unreachable' ELSE 'ok' END,
-              $1::TIMESTAMPTZ + to_days(first_day) + INTERVAL 3 HOUR FROM peer_gen`,
-      [crawlStart, o.crawls]
-    );
-    // Crawl c happens on day crawlFrom + c, as run runOfDay(crawlFrom + c).
-    const crawlRuns = Array.from({ length: o.crawls }, (_, c) => [c, runOfDay.get(crawlFrom + c) ?? -1]);
-    await db.run(`CREATE TEMP TABLE crawl_gen (c INTEGER, run_id INTEGER)`);
-    await db.run(`INSERT INTO crawl_gen VALUES ${crawlRuns.map(([c, id]) => `(${c}, ${id})`).join(',')}`);
-    await db.run(
-      `INSERT INTO peer_obs (run_id, domain, observed_at, outcome, http_status, software, software_version, users_total,
-         users_active_month, users_active_halfyear, local_posts, open_registrations, suspect, nodeinfo_version)
-       WITH x AS (
-         SELECT k.run_id, k.c, p.*, (hash(p.i, k.c, $2) % 1000) / 1000.0 AS u
-         FROM crawl_gen k, peer_gen p WHERE k.run_id > 0 AND p.first_day <= k.c
-       ), y AS (
-         SELECT *, CASE WHEN c >= death_day THEN (CASE WHEN u < 0.6 THEN 'unreachable' WHEN u < 0.8 THEN 'timeout' ELSE 'gone' END)
-                        WHEN u < 0.93 THEN 'ok' WHEN u < 0.96 THEN 'timeout' WHEN u < 0.98 THEN 'tls_error' ELSE 'http_error' END AS outcome,
-                   round(users * (1 + c * 0.0004))::BIGINT AS ut
-         FROM x
-       )
-       SELECT run_id, domain, $1::TIMESTAMPTZ + to_days(c) + INTERVAL 3 HOUR + to_seconds((i % 2400)::BIGINT), outcome,
-              CASE outcome WHEN 'ok' THEN 200 WHEN 'http_error' THEN 502 WHEN 'gone' THEN 410 END,
-              CASE WHEN outcome = 'ok' THEN software END, CASE WHEN outcome = 'ok' THEN software_version END,
-              CASE WHEN outcome = 'ok' THEN ut END, CASE WHEN outcome = 'ok' THEN round(ut * active_share)::BIGINT END,
-              CASE WHEN outcome = 'ok' THEN round(ut * active_share * 1.6)::BIGINT END,
-              CASE WHEN outcome = 'ok' THEN ut * 85 END, CASE WHEN outcome = 'ok' THEN open_reg END,
-              outcome = 'ok' AND i % 997 = 5, CASE WHEN outcome = 'ok' THEN '2.0' END
-       FROM y ORDER BY run_id, domain`,
-      [crawlStart, o.seed]
-    );
-    if (limitRows.length) {
-      await db.run(`CREATE TEMP TABLE limit_gen (c INTEGER, peer_domain VARCHAR, severity VARCHAR, matched_by VARCHAR,
-        comment VARCHAR)`);
-      const app = await db.conn.createAppender('limit_gen', 'main', 'temp');
-      for (const l of limitRows) {
-        app.appendInteger(l[0] as number);
-        app.appendVarchar(l[1] as string);
-        app.appendVarchar(l[2] as string);
-        app.appendVarchar(l[3] as string);
-        if (l[4] === null) app.appendNull();
-        else app.appendVarchar(l[4] as string);
-        app.endRow();
-      }
-      app.closeSync();
-      // Recorded only on crawls that reached the peer (a block list needs an answer).
-      await db.run(
-        `INSERT INTO peer_limit_obs
-         SELECT o.run_id, l.peer_domain, o.observed_at, l.severity, l.matched_by, l.comment
-         FROM limit_gen l JOIN crawl_gen k USING (c) JOIN peer_obs o ON o.run_id = k.run_id AND o.domain = l.peer_domain
-         WHERE o.outcome = 'ok'`
-      );
-    }
-    // The rollup the peers collector writes after each crawl.
-    await db.run(
-      `INSERT INTO federation_days
-       SELECT (min(observed_at) AT TIME ZONE 'UTC')::DATE, run_id, count(*), count(*) FILTER (outcome = 'ok'),
-              coalesce(sum(users_total), 0), coalesce(sum(users_active_month), 0)
-       FROM peer_obs GROUP BY run_id`
-    );
-    await db.run(
-      `INSERT INTO metric_days
-       SELECT $1, day, 'peers_count', peers_known, 'peers.list', day::TIMESTAMPTZ, day::TIMESTAMPTZ, day::TIMESTAMPTZ
-       FROM federation_days`,
-      [INSTANCE]
-    );
-    if (admin) {
-      // Per-peer admin measures for the 50 largest peers over the crawl window.
-      await db.run(
-        `INSERT INTO peer_measure_days
-         SELECT $1, p.domain, ($2::DATE + to_days(k.c))::DATE, m.metric,
-                round(CASE m.metric WHEN 'instance_follows' THEN sqrt(p.users) / 8 WHEN 'instance_followers' THEN sqrt(p.users) / 10
-                      ELSE sqrt(p.users) * 4 END * (0.7 + (hash(p.i, k.c, m.metric) % 600) / 1000.0)),
-                round(CASE m.metric WHEN 'instance_follows' THEN sqrt(p.users) * 6 WHEN 'instance_followers' THEN sqrt(p.users) * 5
-                      ELSE sqrt(p.users) * 300 END * (1 + k.c / 1000.0)),
-                $2::TIMESTAMPTZ + to_days(k.c) + INTERVAL 3 HOUR
-         FROM (SELECT * FROM peer_gen ORDER BY users DESC LIMIT 50) p, crawl_gen k,
-              (VALUES ('instance_follows'), ('instance_followers'), ('instance_statuses')) m(metric)
-         WHERE k.run_id > 0`,
-        [INSTANCE, isoDay(dayMs(crawlFrom))]
-      );
-      // Blocked peers' measures before the block: what each block cut.
-      await db.run(
-        `INSERT INTO peer_measure_days
-         SELECT $1, b.domain, (b.first_seen_at - INTERVAL 1 DAY)::DATE, m.metric,
-                (hash(b.domain, m.metric) % 20)::DOUBLE, (hash(b.domain, m.metric) % 300)::DOUBLE, b.first_seen_at
-         FROM domain_block_state b, (VALUES ('instance_follows'), ('instance_followers')) m(metric)
-         ON CONFLICT DO NOTHING`,
-        [INSTANCE]
-      );
-    }
-    await db.run(
-      'DROP TABLE IF EXISTS peer_gen; DROP TABLE IF EXISTS crawl_gen; DROP TABLE IF EXISTS limit_gen'
-    );
+    await writeHistory(db, o);
     const snapshot = await publishSnapshot(db, `dataset${o.seed}`);
     return { file: o.file, snapshot };
   } finally {
     closeWriter(db);
   }
+}
+
+async function writeHistory(db: Db, o: DatasetOptions): Promise<void> {
+  const r = rng(o.seed);
+  const endMs = Date.parse(`${o.end ?? yesterday()}T00:00:00Z`);
+  const startMs = endMs - (o.days - 1) * DAY_MS;
+  const dayMs = (d: number) => startMs + d * DAY_MS;
+  const crawlFrom = o.days - o.crawls;
+  const admin = !o.noAdmin;
+  const I = INSTANCE;
+
+  const mm = memberModel(r, o.days);
+  const names = peerNames(o.seed, Math.max(o.peers, 60)).map((n) => n.domain);
+  const big = [
+    'mastodon.social.example',
+    'hachyderm.town.test',
+    'fosstodon.fedi.test',
+    'infosec.club.example',
+    'mstdn.masto.example'
+  ];
+  for (let i = 0; i < big.length; i++) names[i] = big[i];
+  const peers = peerModel(o, names, crawlFrom);
+  const listedOn = (p: PeerFact, d: number) => p.listedFrom <= d && d < p.listedUntil;
+
+  // Reports: a few a day, more as membership grows; time to resolve is heavy-tailed.
+  const reports: ReportFact[] = [];
+  if (admin) {
+    const categories: [string, number][] = [
+      ['spam', 45],
+      ['violation', 28],
+      ['other', 22],
+      ['legal', 5]
+    ];
+    let members = 0;
+    let id = 1000;
+    for (let d = 0; d < o.days; d++) {
+      members += mm.newUsers[d];
+      const n = Math.max(0, Math.round(2 + members / 900 + normal(r) * 1.5));
+      for (let k = 0; k < n; k++) {
+        const created = dayMs(d) + Math.floor(r() * RUN_HOUR * HOUR);
+        const category = weighted(r, categories);
+        const remoteReporter = r() < 0.25;
+        const targetRemote = !remoteReporter && r() < 0.62;
+        const domainAt = () => names[Math.floor(Math.pow(r(), 2.5) * Math.min(names.length, 400))];
+        const hours = logNormal(r, category === 'spam' ? 4 : 14, 1.2);
+        const resolved = r() < 0.004 ? null : created + hours * HOUR; // a few old ones linger
+        const assignee = r() < 0.8 ? pick(r, MODERATORS) : null;
+        reports.push({
+          id: String(id++),
+          created,
+          category,
+          targetDomain: targetRemote ? domainAt() : null,
+          reporterDomain: remoteReporter ? domainAt() : null,
+          // Only a member's report about a remote account can be forwarded to that account's server.
+          forwarded: targetRemote && r() < 0.45,
+          assignee,
+          assigned: assignee === null ? null : created + hours * HOUR * (0.2 + r() * 0.5),
+          resolved,
+          ruleIds: category === 'violation' ? [String(1 + Math.floor(r() * 3))] : []
+        });
+      }
+    }
+  }
+
+  // Own domain blocks; some lifted later.
+  const blocks: BlockFact[] = [];
+  if (admin) {
+    const count = Math.min(60, Math.floor(names.length / 8));
+    for (let b = 0; b < count; b++) {
+      const at = dayMs(Math.floor(r() * (o.days - 1))) + 14 * HOUR;
+      blocks.push({
+        domain: names[names.length - 1 - b],
+        severity: r() < 0.55 ? 'suspend' : 'silence',
+        rejectMedia: r() < 0.5,
+        comment: pick(r, ['Spam', 'Harassment', 'Hate speech', 'Unmoderated', 'Illegal content']),
+        at,
+        removed: null
+      });
+      if (r() < 0.15) blocks[b].removed = at + Math.floor(r() * (endMs + RUN_HOUR * HOUR - at));
+    }
+  }
+
+  // Host state the crawler keeps, per peer.
+  const host = peers.map(() => ({
+    failures: 0,
+    next: 0,
+    gone: false,
+    doc: null as string | null,
+    parsed: null as unknown,
+    docUsers: -1,
+    hash: null as string | null,
+    lastUsers: null as number | null
+  }));
+
+  // Two nights the collector did not run; one night the measures endpoint failed.
+  const missing = new Set([Math.floor(o.days * 0.5), Math.floor(o.days * 0.5) + 1]);
+  const measuresDown = o.days - 20;
+  const wave = (d: number) => {
+    const weekday = new Date(dayMs(d)).getUTCDay();
+    return weekday === 0 || weekday === 6 ? 0.9 : 1.03;
+  };
+  let lastMeasured = -1;
+  let lastReportsAt = -Infinity;
+  let statuses = 0;
+  const dailyStatuses: number[] = [];
+  const active: number[] = [];
+  let pg = 2e9;
+  let media = 8e9;
+  let blocksPrev = '';
+  const rulesWire = RULES.map((text, i) => ({ id: String(i + 1), text, hint: '' }));
+
+  // Distinct members who signed in during the seven days from each day (Mastodon's weekly logins).
+  const weekLogins = Array.from({ length: o.days }, (_, s) => {
+    const who = new Uint8Array(mm.n);
+    for (let t = s; t <= Math.min(o.days - 1, s + 6); t++)
+      for (let u = 0, row = t * mm.n; u < mm.n; u++) who[u] |= mm.signedIn[row + u];
+    return who.reduce((a, b) => a + b, 0);
+  });
+  const last = new Int32Array(mm.n).fill(-1);
+  const peerOf = new Map(peers.map((p) => [p.domain, p]));
+  const runDays = Array.from({ length: o.days }, (_, d) => d).filter((d) => !missing.has(d));
+  let listSig = '';
+
+  for (let d = 0; d < o.days; d++) {
+    // The day as it happened (whether or not anyone collected it).
+    let act = 0;
+    for (let u = 0, row = d * mm.n; u < mm.n; u++)
+      if (mm.signedIn[row + u]) {
+        act++;
+        last[u] = d;
+      }
+    active.push(act);
+    const posted = Math.round(act * 1.7 * wave(d));
+    dailyStatuses.push(posted);
+    statuses += posted;
+    const membersNow = (() => {
+      let n = 0;
+      for (let u = 0; u < mm.n && mm.created[u] <= d; u++) n += mm.confirmed[u];
+      return n;
+    })();
+    pg += 35e6 + membersNow * 12_000 * (1 + normal(r) * 0.2);
+    media += 0.55e9 + membersNow * 120_000 * (1 + normal(r) * 0.3);
+    if (d % 90 === 89) media *= 0.93; // periodic remote-media cleanup
+    const redis = 1.2e9 + 0.4e9 * Math.sin(d / 9) + r() * 0.1e9;
+    if (missing.has(d)) continue;
+
+    // The nightly collection, committed as one transaction (one commit a night, not one per writer).
+    await db.transaction(async () => {
+      const runAt = dayMs(d) + RUN_HOUR * HOUR;
+      let clock = runAt;
+      const at = (seconds = 2) => new Date((clock += seconds * 1000));
+      const crawl = d >= crawlFrom;
+      const runId = await startRun(db, crawl ? 'all' : 'instance', new Date(runAt));
+      const sources: SourceResult[] = [];
+      // The night's daily values, written in one call (the collector writes them source by source).
+      const daily: DailyValue[] = [];
+      const ok = (source: string, items: number, message?: string) =>
+        sources.push({ source, status: 'ok', items, errors: 0, message });
+      const today = isoDay(dayMs(d));
+
+      // instance: /api/v2/instance and /api/v1/instance
+      let activeMonth = 0;
+      for (let u = 0; u < mm.n; u++) if (last[u] >= d - 29) activeMonth++;
+      const version = d < o.days * 0.4 ? '4.1.9' : d < o.days * 0.8 ? '4.2.12' : '4.3.2';
+      const open = !(d >= mm.closedFrom && d < mm.closedTo);
+      const listed = peers.filter((p) => listedOn(p, d)).map((p) => p.domain);
+      const v2 = {
+        domain: I,
+        title: 'Co-op Social',
+        version,
+        usage: { users: { active_month: activeMonth } },
+        configuration: { limited_federation: false },
+        registrations: { enabled: open, approval_required: true }
+      };
+      const v1 = {
+        uri: I,
+        title: 'Co-op Social',
+        version,
+        stats: { user_count: membersNow, status_count: statuses, domain_count: listed.length },
+        registrations: open,
+        approval_required: true
+      };
+      const facts = parseInstance(v2, v1);
+      let now = at();
+      await writeInstanceInfo(db, { instance: I, runId, at: now, facts, rawV1: v1, rawV2: v2 });
+      await recordServerVersion(db, { instance: I, runId, at: now, version, source: 'instance' });
+      if (d === 0 || d === o.days - 1) await setSetting(db, 'own_domain', I);
+      const values: DailyValue[] = (
+        [
+          ['user_count', facts.userCount],
+          ['status_count', facts.statusCount],
+          ['domain_count', facts.domainCount],
+          ['active_month', facts.activeMonth]
+        ] as const
+      ).map(([metric, value]) => ({ instance: I, day: today, metric, value: value!, source: 'instance' }));
+      daily.push(...values);
+      ok('instance', values.length);
+
+      // activity: twelve rolling weeks anchored at the request time
+      const weeks = Array.from({ length: 12 }, (_, i) => {
+        const from = d - 7 * i;
+        let s = 0;
+        let reg = 0;
+        for (let t = Math.max(0, from); t <= Math.min(d, from + 6); t++) {
+          s += dailyStatuses[t];
+          reg += mm.newUsers[t];
+        }
+        return {
+          week: String(Math.floor((runAt - 7 * i * DAY_MS) / 1000)),
+          statuses: String(s),
+          // The current week has only tonight so far.
+          logins: String(i === 0 ? active[d] : weekLogins[from]),
+          registrations: String(reg)
+        };
+      }).filter((_, i) => d - 7 * i >= 0);
+      const activity = parseActivity(weeks);
+      await upsertActivityWeeks(db, I, activity, at());
+      ok('activity', activity.length);
+
+      // rules: unchanged all along, so only the first and last reading leave a trace
+      if (d === 0 || d === o.days - 1) {
+        const rules = parseRules(rulesWire);
+        await syncRules(db, I, rules, at());
+        ok('rules', rules.length);
+      }
+
+      // peers list: written when it changed since the last collection, and on the last one (last_seen_at)
+      // (a name that leaves before the next collection is written tonight, so its last_seen_at is tonight's)
+      const nextRun = runDays.find((x) => x > d);
+      let sig = 0;
+      for (const p of peers) if (listedOn(p, d)) sig = (sig + Math.imul(p.i + 1, 2654435761)) >>> 0;
+      const sigText = `${listed.length}:${sig}`;
+      const leaving = nextRun === undefined || peers.some((p) => listedOn(p, d) && !listedOn(p, nextRun));
+      now = at();
+      if (sigText !== listSig || leaving) await syncKnownPeers(db, listed, now);
+      listSig = sigText;
+      daily.push({ instance: I, day: today, metric: 'peers_count', value: listed.length, source: 'peers' });
+      ok('peers', listed.length);
+
+      if (admin) {
+        // admin.retention: monthly cohorts since the server began, daily ones for the last 30 days
+        const cells = [
+          ...parseCohorts(retentionWire(mm, last, d, dayMs, 'month', 0)),
+          ...parseCohorts(retentionWire(mm, last, d, dayMs, 'day', Math.max(0, d - 30)))
+        ];
+        now = at(5);
+        await recordRetention(db, I, cells, now);
+        if (d === 0) await setSetting(db, startedKey(I), `${today.slice(0, 7)}-01`);
+        ok('admin.retention', cells.length);
+
+        // admin.measures: every day since the last one stored (a missed night is filled in the next)
+        if (d === measuresDown) {
+          sources.push({
+            source: 'admin.measures',
+            status: 'failed',
+            items: 0,
+            errors: 1,
+            message: 'HTTP 503 from /api/v1/admin/measures'
+          });
+        } else {
+          // Yesterday is read again: what happened after last night's collection (a late resolution) revises it.
+          const from = Math.max(0, Math.min(lastMeasured + 1, d - 1));
+          const series = (key: string, f: (t: number) => number) => {
+            const data = [];
+            let total = 0;
+            for (let t = from; t <= d; t++) {
+              total += f(t);
+              data.push({ date: wireDay(dayMs(t)), value: String(f(t)) });
+            }
+            return { key, unit: null, total: String(total), previous_total: '0', data };
+          };
+          const dayOf = (ms: number) => Math.floor((ms - startMs) / DAY_MS);
+          const opened = new Array<number>(o.days).fill(0);
+          const resolvedOn = new Array<number>(o.days).fill(0);
+          for (const f of reports) {
+            opened[dayOf(f.created)]++;
+            if (f.resolved !== null && f.resolved < runAt) resolvedOn[dayOf(f.resolved)]++;
+          }
+          const wire = [
+            series('new_users', (t) => mm.newUsers[t]),
+            series('active_users', (t) => active[t]),
+            series('interactions', (t) => Math.round(active[t] * (5.5 + Math.sin(t * 1.3) * 0.4))),
+            series('opened_reports', (t) => opened[t]),
+            series('resolved_reports', (t) => resolvedOn[t])
+          ];
+          const range = { from: isoDay(dayMs(from)), to: today };
+          const measured = measureValues(parseMeasures(wire), range, today, I);
+          daily.push(...measured);
+          lastMeasured = d;
+          ok('admin.measures', measured.length);
+        }
+
+        // admin.dimensions: space usage, versions, languages and the servers we exchange posts with
+        const versions: [string, string, string][] = [
+          ['mastodon', 'Mastodon', version],
+          ['ruby', 'Ruby', version === '4.1.9' ? '3.0.6' : version === '4.2.12' ? '3.2.3' : '3.3.5'],
+          ['postgresql', 'PostgreSQL', d < o.days * 0.6 ? '14.11' : '16.4'],
+          ['redis', 'Redis', d < o.days * 0.5 ? '6.2.14' : '7.2.5'],
+          ['elasticsearch', 'Elasticsearch', '7.17.21']
+        ];
+        const gb = (v: number) => `${(v / 1e9).toFixed(1)} GB`;
+        const space: [string, string, number][] = [
+          ['postgresql', 'PostgreSQL', Math.round(pg)],
+          ['redis', 'Redis', Math.round(redis)],
+          ['media', 'Media files', Math.round(media)]
+        ];
+        // The peers about to be blocked were busy the day before: what each block cut.
+        const soonBlocked = blocks.filter((b) => isoDay(b.at - DAY_MS) === today).map((b) => b.domain);
+        const servers = [
+          ...peers
+            .filter((p) => listedOn(p, d) && d < p.death)
+            .slice(0, 20)
+            .map((p) => p.domain),
+          ...soonBlocked
+        ];
+        const dimWire = [
+          {
+            key: 'space_usage',
+            data: space.map(([key, human, v]) => ({
+              key,
+              human_key: human,
+              value: String(v),
+              unit: 'bytes',
+              human_value: gb(v)
+            }))
+          },
+          {
+            key: 'software_versions',
+            data: versions.map(([key, human, v]) => ({ key, human_key: human, value: v, human_value: v }))
+          },
+          {
+            key: 'languages',
+            data: (
+              [
+                ['en', 'English', 0.55],
+                ['de', 'German', 0.2],
+                ['nl', 'Dutch', 0.1],
+                ['fr', 'French', 0.08],
+                ['es', 'Spanish', 0.07]
+              ] as const
+            ).map(([key, human, share]) => ({
+              key,
+              human_key: human,
+              value: String(Math.round(act * 0.9 * share))
+            }))
+          },
+          {
+            key: 'servers',
+            data: servers.map((s, k) => ({ key: s, human_key: s, value: String(Math.max(1, 400 - k * 17)) }))
+          }
+        ];
+        const dims = parseDimensions(dimWire);
+        now = at(3);
+        const items = await replaceDimensionDay(db, I, today, dims, now);
+        const storage: DailyValue[] = (dims.get('space_usage') ?? []).map((i) => ({
+          instance: I,
+          day: today,
+          metric: STORAGE[i.key],
+          value: i.value!,
+          source: 'admin.dimensions'
+        }));
+        daily.push(...storage);
+        ok('admin.dimensions', items + storage.length);
+
+        // admin.peer_measures: the day's follows, followers and posts for each server of the list above
+        const rows = servers.flatMap((domain) => {
+          const p = peerOf.get(domain);
+          if (!p) return [];
+          const h = (s: string) => (rng(p.i * 131 + d * 7 + s.length)() * 0.6 + 0.7) * Math.sqrt(p.users);
+          const wire = [
+            {
+              key: 'instance_follows',
+              total: String(Math.round(Math.sqrt(p.users) * 6)),
+              data: [{ date: wireDay(dayMs(d)), value: String(Math.round(h('f') / 8)) }]
+            },
+            {
+              key: 'instance_followers',
+              total: String(Math.round(Math.sqrt(p.users) * 5)),
+              data: [{ date: wireDay(dayMs(d)), value: String(Math.round(h('fo') / 10)) }]
+            },
+            {
+              key: 'instance_statuses',
+              total: String(Math.round(Math.sqrt(p.users) * 300)),
+              data: [{ date: wireDay(dayMs(d)), value: String(Math.round(h('sts') * 4)) }]
+            }
+          ];
+          return peerMeasureRows(parseMeasures(wire), domain, { from: today, to: today }, today);
+        });
+        await upsertPeerMeasures(db, I, rows, at(10));
+        ok('admin.peer_measures', rows.length);
+
+        // admin.reports: every report filed so far, as it stands tonight
+        // (only those that changed since the last collection are passed: what the others would write is what they
+        // hold already, except last_seen_at, which the last night writes for all)
+        now = at(5);
+        const t = now.getTime();
+        const since = d === o.days - 1 ? -Infinity : lastReportsAt;
+        const moved = (x: number | null) => x !== null && x >= since && x < t;
+        const visible = parseReports(
+          reports
+            .filter((f) => f.created < t && (moved(f.created) || moved(f.assigned) || moved(f.resolved)))
+            .map((f) => reportWire(f, t))
+        );
+        await upsertReports(
+          db,
+          I,
+          visible,
+          now,
+          Number.isFinite(lastReportsAt) ? new Date(lastReportsAt) : null
+        );
+        lastReportsAt = t;
+        ok('admin.reports', visible.length);
+
+        // admin.domain_blocks and the public list: written when they changed, and on the last night
+        const standing = blocks.filter((b) => b.at < runAt && (b.removed === null || b.removed >= runAt));
+        const key = standing.map((b) => b.domain).join(',');
+        if (key !== blocksPrev || d === o.days - 1) {
+          now = at();
+          const adminList = parseAdminDomainBlocks(
+            standing.map((b, k) => ({
+              id: String(k + 1),
+              domain: b.domain,
+              digest: sha256(b.domain),
+              created_at: iso(b.at),
+              severity: b.severity,
+              reject_media: b.rejectMedia,
+              reject_reports: false,
+              private_comment: null,
+              public_comment: b.comment,
+              obfuscate: false
+            }))
+          );
+          await syncAdminDomainBlocks(db, I, adminList, now);
+          const publicList = parsePublicDomainBlocks(
+            standing.map((b) => ({
+              domain: b.domain,
+              digest: sha256(b.domain),
+              severity: b.severity,
+              comment: b.comment
+            }))
+          );
+          await syncPublicDomainBlocks(db, I, publicList, now);
+          blocksPrev = key;
+        }
+        ok('admin.domain_blocks', standing.length);
+      }
+
+      await upsertDailyValues(db, daily, at());
+
+      // The peer crawl: every listed host that is due, in batches, then the day's roll-up.
+      if (crawl) {
+        const crawlDay = today;
+        const c = d - crawlFrom;
+        let batch: PeerObservation[] = [];
+        let crawled = 0;
+        let failed = 0;
+        const crawlStart = clock + 60_000;
+        for (const p of peers) {
+          const s = host[p.i];
+          const observedAt = crawlStart + (p.i % 2400) * 1000;
+          if (!listedOn(p, d) || s.gone || s.next > observedAt) continue;
+          const u = rng(p.i * 104_729 + c * 31 + o.seed)();
+          const outcome: Outcome =
+            d >= p.death
+              ? u < 0.6
+                ? 'unreachable'
+                : u < 0.8
+                  ? 'timeout'
+                  : 'gone'
+              : u < 0.93
+                ? 'ok'
+                : u < 0.96
+                  ? 'timeout'
+                  : u < 0.98
+                    ? 'tls_error'
+                    : 'http_error';
+          const obs: PeerObservation = {
+            domain: p.domain,
+            observedAt: new Date(observedAt),
+            crawlDay,
+            outcome,
+            httpStatus:
+              outcome === 'ok' ? 200 : outcome === 'http_error' ? 502 : outcome === 'gone' ? 410 : null,
+            software: null,
+            softwareVersion: null,
+            usersTotal: null,
+            usersActiveMonth: null,
+            usersActiveHalfyear: null,
+            localPosts: null,
+            openRegistrations: null,
+            suspectReasons: [],
+            nodeinfoVersion: null,
+            nodeinfoUrl: null,
+            nodeName: null,
+            quirks: [],
+            error: outcome === 'ok' ? null : outcome === 'http_error' ? 'HTTP 502' : outcome,
+            raw: null,
+            prevRawHash: s.hash,
+            instanceApi: null,
+            instanceTitle: null,
+            instanceVersion: null,
+            instanceUserCount: null,
+            instanceActiveMonth: null,
+            limit: null,
+            ...nextState(outcome, s.failures, crawlDay, null)
+          };
+          if (outcome === 'ok') {
+            const users = Math.round(p.users * (1 + c * 0.0004));
+            let docHash = s.hash;
+            if (users !== s.docUsers) {
+              // A server's document changes when its numbers do; the same text is served in between.
+              s.doc = JSON.stringify(nodeinfoDoc(p, users));
+              s.parsed = JSON.parse(s.doc) as unknown;
+              s.docUsers = users;
+              const stored = storedNodeinfoText(s.doc);
+              docHash = stored === null ? null : rawHash(stored);
+            }
+            const v = parseNodeinfo(s.parsed, { usersTotal: s.lastUsers });
+            if (v.ok) Object.assign(obs, v.value);
+            obs.nodeinfoUrl = `https://${p.domain}/nodeinfo/2.0`;
+            obs.raw = s.doc;
+            s.hash = docHash;
+            s.lastUsers = obs.usersTotal;
+            // A block list is read only from a server that answered.
+            if (p.limit && d >= p.limit.from && d < p.limit.until)
+              obs.limit = {
+                severity: p.limit.severity,
+                matchedBy: p.limit.matchedBy,
+                comment: p.limit.comment
+              };
+          } else failed++;
+          s.failures = obs.consecutiveFailures;
+          s.next = obs.nextAttemptAt?.getTime() ?? 0;
+          s.gone = obs.hostState === 'gone';
+          batch.push(obs);
+          crawled++;
+          if (batch.length >= CRAWL_BATCH) {
+            await writeObservations(db, runId, batch);
+            batch = [];
+          }
+        }
+        await writeObservations(db, runId, batch);
+        await rollupFederationDay(db, crawlDay, runId);
+        clock = crawlStart + 2400 * 1000;
+        sources.push({
+          source: 'peers',
+          status: failed ? 'partial' : 'ok',
+          items: crawled,
+          errors: failed,
+          message: `${crawled} hosts`
+        });
+      }
+
+      const finished = new Date(clock + 30_000);
+      await recordSources(db, runId, sources, finished);
+      const status = overallStatus(sources);
+      const failedSource = sources.find((s) => s.status === 'failed');
+      await finishRun(
+        db,
+        runId,
+        status,
+        sources,
+        failedSource ? `${failedSource.source}: ${failedSource.message}` : null,
+        finished
+      );
+    });
+  }
+  await setSetting(db, 'simulated', o.simulated === false ? 'false' : 'true');
 }
 
 function arg(args: string[], name: string): string | undefined {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as prettier from 'prettier';
-import { closeWriter, openWriter } from '../collectors/store/database.ts';
+import { closeWriter, migrationOrder, openWriter } from '../collectors/store/database.ts';
 
 const TARGET = path.join(import.meta.dirname, '..', 'docs', 'schema.md');
 
@@ -14,11 +14,11 @@ const STABLE: Record<string, string> = {
   collection_runs:
     'One row per collection run. `status`: `ok`, `partial` (some sources failed; see `run_sources`), `failed` (nothing collected, or interrupted), `running`.',
   daily_metrics:
-    'One value per instance, day and metric: admin measures (`new_users`, `active_users`, `interactions`, `opened_reports`, `resolved_reports`), public numbers (`user_count`, `status_count`, `domain_count`, `active_month`, `peers_count`) and storage (`storage_postgresql_bytes`, `storage_redis_bytes`, `storage_media_bytes`). Values Mastodon later expires stay here; revisions are kept in `metric_revisions`.',
+    'One value per instance, day and metric: admin measures (`new_users`, `active_users`, `interactions`, `opened_reports`, `resolved_reports`), public numbers (`user_count`, `status_count`, `domain_count`, `active_month`, `peers_count`) and storage from the admin dimension space_usage (`storage_postgresql_bytes`, `storage_search_bytes` since Mastodon 4.3, `storage_media_bytes`, and `storage_redis_bytes`, which is RAM). Values Mastodon later expires stay here; revisions are kept in `metric_revisions`.',
   reports:
-    'Every report, resolved or not. `resolved_at` is Mastodon’s `action_taken_at` (NULL while open); `first_assigned_seen_at` is when a collection first saw an assignee (Mastodon keeps no triage time).',
+    'Every report, resolved or not. `resolved_at` is Mastodon’s `action_taken_at` (NULL while open). `reporter_domain` is the reporter’s server: NULL for our members, the sending server for a report received from another server. `first_assigned_seen_at` is when a collection first saw an assignee (Mastodon keeps no triage time); NULL when unassigned, or when already assigned the first time fedipulse saw the report (`assigned` true): that time is unknown.',
   retention_cohorts:
-    'Mastodon’s retention (share of a sign-up cohort whose last sign-in is at or after period N), latest observation. `retention_period_activity` gives the value observed when each period ended.',
+    'Mastodon’s retention (share of a sign-up cohort whose last sign-in is at or after period N), latest observation. `retention_period_activity` gives the value observed when each period ended. Since 4.4.21, 4.5.14 and 4.6.4 Mastodon reports only the last 12 months: `retention_reported` says when each cohort was last reported.',
   own_domain_blocks:
     'The own server’s domain blocks with their history: `removed_at` is set when a block disappears; every change is in `domain_block_events`.',
   peer_observations:
@@ -63,8 +63,26 @@ export async function schemaMarkdown(): Promise<string> {
       'duckdb -readonly "$(ls data/fedipulse.duckdb.snapshots/*.duckdb | tail -n 1)" "SELECT * FROM daily_metrics LIMIT 5"',
       '```',
       '',
-      'Migrations apply automatically, in order, when a collector opens the file:',
-      ...migrations.map((m) => `${m.version}. \`${m.name}\``),
+      'Migrations apply automatically when a collector opens the file, in this order:',
+      ...migrationOrder(migrations.map((m) => m.name)).map((name) => `- \`${name}\``),
+      '',
+      '## Upgrading from an earlier build (migration note)',
+      '',
+      'The schema of this release is the baseline: migrations 001, 002, 003 and 005 as they are now. Builds up to',
+      'commit 7ac272c shipped 002 and 003 in earlier shapes and later edited them, and a database records a',
+      'migration by its number only, so a database created by one of those builds never received the edits (no',
+      '`peer_obs.crawl_day`, NodeInfo documents inside `peer_obs`, no `public_domain_blocks`, ...). Migration',
+      '`009_baseline_repair.sql` brings such a database to the baseline the first time a collector opens it: it',
+      'adds the missing columns and tables, sets `crawl_day` to the UTC day each observation’s run started, moves',
+      'the NodeInfo documents to `peer_raw_docs`, reads `instance_info.domain` back from the kept answers,',
+      'restores what the crawler remembers per host, and recreates the views. It runs right after 005 and before',
+      '006-008, which assume the baseline; on a database created since, it changes nothing. Every row is kept.',
+      'Nothing is to be done by hand, but take a backup first (`npm run backup -- <file>`). Columns of the old',
+      'rows that an earlier build never collected (`domain_block_state.created_at`, the NodeInfo and instance',
+      'details of old observations) stay empty until the next collection fills in what it sees again.',
+      '',
+      'From this release on, a shipped migration never changes: `collectors/store/migrations/CHECKSUMS.sha256`',
+      'holds the SHA-256 of each one and a test fails when one differs; a change ships as a new migration.',
       '',
       '## Stable views',
       '',

@@ -1,21 +1,16 @@
 import { redirect, type Handle } from '@sveltejs/kit';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { authConfig, currentSession } from '$lib/server/auth';
 import { classifyPath } from '$lib/server/auth/paths';
 
-const sha = (s: string) => createHash('sha256').update(s).digest();
-
-/** Constant-time comparison of a bearer token with FEDIPULSE_METRICS_TOKEN. */
-function bearerMatches(header: string | null, token: string): boolean {
-  const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
-  return Boolean(m) && timingSafeEqual(sha(m![1]), sha(token));
-}
-
-function setHeader(res: Response, name: string, value: string): void {
+/** Sets headers; a response with immutable headers (a proxied fetch) is copied so they still apply. */
+function withHeaders(res: Response, headers: Record<string, string>): Response {
   try {
-    res.headers.set(name, value);
+    for (const [name, value] of Object.entries(headers)) res.headers.set(name, value);
+    return res;
   } catch {
-    /* immutable headers (a proxied fetch response): leave them */
+    const copy = new Response(res.body, res);
+    for (const [name, value] of Object.entries(headers)) copy.headers.set(name, value);
+    return copy;
   }
 }
 
@@ -31,18 +26,7 @@ export const handle: Handle = async ({ event, resolve }) => {
   event.locals.session = session ? { sid: session.sid, exp: session.exp } : null;
 
   const access = classifyPath(event.url.pathname, authConfig.publicPages);
-  if (access === 'metrics' && authConfig.metricsToken && !session) {
-    if (!bearerMatches(event.request.headers.get('authorization'), authConfig.metricsToken)) {
-      return new Response('metrics need a bearer token (FEDIPULSE_METRICS_TOKEN)\n', {
-        status: 401,
-        headers: {
-          'content-type': 'text/plain; charset=utf-8',
-          'www-authenticate': 'Bearer',
-          'cache-control': 'no-store'
-        }
-      });
-    }
-  }
+  // /metrics decides its own access (src/routes/metrics/access.ts): staff, a bearer token or opt-in.
   if (access === 'private-data' && !session) {
     return new Response(JSON.stringify({ error: 'sign-in required', signin: '/auth/signin' }), {
       status: 401,
@@ -61,15 +45,20 @@ export const handle: Handle = async ({ event, resolve }) => {
   }
 
   const response = await resolve(event);
-  setHeader(response, 'x-content-type-options', 'nosniff');
-  // Keeps ?code= and private paths out of Referer headers sent to other sites.
-  setHeader(response, 'referrer-policy', 'same-origin');
-  if (access === 'private-page' || access === 'private-data' || event.url.pathname.startsWith('/auth')) {
-    setHeader(response, 'cache-control', 'private, no-store');
-  } else if (session && /\bpublic\b/.test(response.headers.get('cache-control') ?? '')) {
-    // A page rendered for a signed-in person may show who they are: never for a shared cache.
-    setHeader(response, 'cache-control', 'private, no-store');
-  }
-  if (access === 'public') setHeader(response, 'vary', 'Cookie');
-  return response;
+  const headers: Record<string, string> = {
+    'x-content-type-options': 'nosniff',
+    // Keeps ?code= and private paths out of Referer headers sent to other sites.
+    'referrer-policy': 'same-origin'
+  };
+  // Anything rendered for a signed-in person (any page, /data/*, annotations, /metrics, even a public page
+  // that may show who they are) and anything private or about sign-in is kept out of every cache.
+  if (
+    session ||
+    access === 'private-page' ||
+    access === 'private-data' ||
+    /^\/auth(\/|$)/.test(event.url.pathname)
+  )
+    headers['cache-control'] = 'private, no-store';
+  if (access === 'public') headers.vary = 'Cookie';
+  return withHeaders(response, headers);
 };

@@ -1,5 +1,5 @@
 import { normalizeDomain } from '../peers/domains.ts';
-import { upsertDailyValues, utcDay, type DailyValue } from '../store/metrics.ts';
+import { lastStoredDay, upsertDailyValues, utcDay, type DailyValue } from '../store/metrics.ts';
 import {
   getSetting,
   replaceDimensionDay,
@@ -9,7 +9,7 @@ import {
 import { setSetting } from '../store/runs.ts';
 import { httpFailure } from './client.ts';
 import { addDays, daysBetween, parseDimensions, parseMeasures, type Measure } from './parse.ts';
-import { topPeersSetting, type Step } from './step.ts';
+import { topPeersSetting, type Step, type StepInput } from './step.ts';
 
 /** Admin measures (daily numbers), dimensions (breakdowns) and per-peer measures. */
 
@@ -44,6 +44,41 @@ export function chunks(from: string, to: string, size = CHUNK_DAYS): { from: str
   return out;
 }
 
+/** base_measure.rb answers up to two years per request; longer ranges are refused. */
+export const HISTORY_CHUNK_DAYS = 730;
+/** SQL-backed measures: they keep every day for good (the Redis ones forget after ~6 months). */
+const HISTORY_KEYS = ['new_users', 'opened_reports'];
+
+/**
+ * Where the server's history starts: the month of the first sign-up or report, found by walking back from
+ * today in two-year chunks until a chunk holds nothing (or EARLIEST_DAY). The retention cohorts cannot tell
+ * any more: since 4.4.21, 4.5.14 and 4.6.4 app/lib/admin/metrics/retention.rb answers only the last 12 months.
+ */
+export async function findHistoryStart(
+  ctx: StepInput['ctx'],
+  client: StepInput['client'],
+  today: string
+): Promise<string | null> {
+  let first: string | null = null;
+  for (const range of chunks(EARLIEST_DAY, today, HISTORY_CHUNK_DAYS)) {
+    if (ctx.signal.aborted) break;
+    ctx.progress.status(`instance: looking for the start of history, ${range.from} … ${range.to}`);
+    const a = await client.masto('/api/v1/admin/measures', 'required', (m) =>
+      m.v1.admin.measures.create({ keys: HISTORY_KEYS, startAt: range.from, endAt: range.to } as never)
+    );
+    if (a.status !== 200) throw httpFailure(a, client.host);
+    const days = parseMeasures(a.body)
+      .filter((m) => HISTORY_KEYS.includes(m.key))
+      .flatMap((m) => m.days.filter((d) => d.value > 0 && d.day >= range.from && d.day <= range.to))
+      .map((d) => d.day)
+      .sort();
+    if (days.length === 0) break;
+    first = days[0];
+  }
+  // As a month, like the sign-up cohorts that earlier builds took it from (and stored)
+  return first && `${first.slice(0, 7)}-01`;
+}
+
 /**
  * Daily values to store from one answer: only days inside [from, to], and never a 0 for an expiring measure
  * older than the expiry horizon (that 0 is Mastodon having forgotten; a stored value must survive it).
@@ -70,10 +105,15 @@ const isEmpty = (measures: Measure[]) =>
 
 export const measures: Step = async ({ ctx, client, instance, shared }) => {
   const today = utcDay(ctx.now());
-  const backfilled = await getSetting(ctx.db, backfilledKey(instance));
+  // History found to start earlier than the backfill went (retention.ts): backfill again from there
+  const backfilled = shared.historyMoved ? null : await getSetting(ctx.db, backfilledKey(instance));
   const start = shared.serverStart ?? (await getSetting(ctx.db, startedKey(instance)));
-  // First run: back to the server's first sign-up (or, not knowing it, year by year until a year is empty)
-  const from = backfilled ? addDays(today, -TRAILING_DAYS) : (start ?? EARLIEST_DAY);
+  // First run: back to the server's first sign-up (or, not knowing it, year by year until a year is empty).
+  // Later runs: the last TRAILING_DAYS, or back to the last day stored when collection stopped for longer
+  // (an outage): SQL measures are kept for good, and Redis days past the expiry are dropped by measureValues.
+  const last = backfilled ? await lastStoredDay(ctx.db, instance, MEASURES) : null;
+  const trailing = addDays(today, -TRAILING_DAYS);
+  const from = backfilled ? (last && last < trailing ? last : trailing) : (start ?? EARLIEST_DAY);
   const probing = !backfilled && !start;
   let stored = 0;
   let requests = 0;
@@ -101,15 +141,18 @@ export const measures: Step = async ({ ctx, client, instance, shared }) => {
   if (!backfilled) await setSetting(ctx.db, backfilledKey(instance), today);
   return {
     items: stored,
-    summary: `${stored} daily values ${backfilled ? `(last ${TRAILING_DAYS} days)` : `(backfilled from ${from})`} in ${requests} requests`
+    summary: `${stored} daily values ${backfilled && from === trailing ? `(last ${TRAILING_DAYS} days)` : `(backfilled from ${from})`} in ${requests} requests`
   };
 };
 
 const DIMENSIONS = ['languages', 'sources', 'servers', 'space_usage', 'software_versions'];
-const STORAGE: Record<string, string> = {
+// space_usage (app/lib/admin/metrics/dimension/space_usage_dimension.rb): `search` since 4.3.0, present only
+// when Elasticsearch/OpenSearch is enabled and answers; every value is in bytes (`unit: "bytes"`).
+export const STORAGE: Record<string, string> = {
   postgresql: 'storage_postgresql_bytes',
   redis: 'storage_redis_bytes',
-  media: 'storage_media_bytes'
+  media: 'storage_media_bytes',
+  search: 'storage_search_bytes'
 };
 
 export const dimensions: Step = async ({ ctx, client, instance, shared }) => {
@@ -129,16 +172,19 @@ export const dimensions: Step = async ({ ctx, client, instance, shared }) => {
   const dims = new Map([...parseDimensions(a.body)].filter(([k]) => DIMENSIONS.includes(k)));
   const items = await replaceDimensionDay(ctx.db, instance, today, dims, at);
   const storage: DailyValue[] = (dims.get('space_usage') ?? []).flatMap((i) =>
-    STORAGE[i.key] && i.value !== null
+    // A value in another unit would be stored as bytes: Mastodon sends "bytes", a fork could differ.
+    STORAGE[i.key] && i.value !== null && (i.unit === null || i.unit === 'bytes')
       ? [{ instance, day: today, metric: STORAGE[i.key], value: i.value, source: 'admin.dimensions' }]
       : []
   );
   await upsertDailyValues(ctx.db, storage, at);
-  // The peers we exchange the most posts with are the ones worth per-peer numbers
+  // The peers we exchange the most posts with are the ones worth per-peer numbers. servers_dimension.rb
+  // names our own statuses by the local domain: that row is us, not a peer.
+  const own = new Set([instance.toLowerCase(), (await getSetting(ctx.db, 'own_domain')) ?? '']);
   shared.topServers = (dims.get('servers') ?? [])
     .filter((s) => (s.value ?? 0) > 0)
     .map((s) => normalizeDomain(s.key))
-    .flatMap((v) => (v.ok ? [v.domain] : []));
+    .flatMap((v) => (v.ok && !own.has(v.domain) ? [v.domain] : []));
   const version = dims.get('software_versions')?.find((v) => v.key === 'mastodon')?.humanValue;
   return {
     items: items + storage.length,

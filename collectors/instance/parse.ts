@@ -136,14 +136,20 @@ export function parseCohorts(body: unknown): CohortCell[] {
   return cells;
 }
 
-/** The first cohort anyone signed up in: where the server's history starts. */
-export function earliestCohort(cells: CohortCell[]): string | null {
-  const starts = cells.filter((c) => c.periodIndex === 0 && c.users > 0).map((c) => c.cohort);
-  return starts.length ? starts.sort()[0] : null;
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Reports
+
+/** Numeric comparison of a Mastodon version with `min`, ignoring suffixes (`4.6.0-beta.1+glitch` >= `4.6`). */
+export function versionAtLeast(version: string | null, min: string): boolean {
+  if (!version) return false;
+  const a = (/^\d+(\.\d+)*/.exec(version.trim())?.[0] ?? '').split('.').map(Number);
+  const b = min.split('.').map(Number);
+  for (let i = 0; i < b.length; i++) {
+    const x = a[i] ?? 0;
+    if (x !== b[i]) return x > b[i];
+  }
+  return true;
+}
 
 export interface ReportRecord {
   reportId: string;
@@ -155,6 +161,8 @@ export interface ReportRecord {
   forwarded: boolean | null;
   targetOrigin: 'local' | 'remote' | null;
   targetDomain: string | null;
+  /** The reporter's server: null for our members; for a report received from another server, its instance actor's. */
+  reporterDomain: string | null;
   assignedAccountId: string | null;
   ruleIds: string[];
 }
@@ -167,6 +175,8 @@ export function parseReport(r: unknown): ReportRecord | null {
   const rawDomain = target ? str(target.domain) : null;
   const domain = rawDomain ? normalizeDomain(rawDomain) : null;
   const assigned = isObject(r.assigned_account) ? r.assigned_account : null;
+  const reporter = isObject(r.account) ? str(r.account.domain) : null;
+  const reporterDomain = reporter ? normalizeDomain(reporter) : null;
   return {
     reportId: String(r.id),
     category: str(r.category),
@@ -177,6 +187,11 @@ export function parseReport(r: unknown): ReportRecord | null {
     forwarded: bool(r.forwarded),
     targetOrigin: target ? (rawDomain ? 'remote' : 'local') : null,
     targetDomain: domain ? (domain.ok ? domain.domain : rawDomain!.toLowerCase()) : null,
+    reporterDomain: reporterDomain
+      ? reporterDomain.ok
+        ? reporterDomain.domain
+        : reporter!.toLowerCase()
+      : null,
     assignedAccountId: assigned && assigned.id != null ? String(assigned.id) : null,
     ruleIds: arr(r.rules)
       .filter(isObject)

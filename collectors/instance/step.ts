@@ -9,7 +9,16 @@ export interface StepInput {
   /** The instance key in every table: the configured host (stable even when the server renames itself). */
   instance: string;
   /** What earlier steps learned for later ones. */
-  shared: { topServers?: string[]; serverStart?: string | null };
+  shared: {
+    topServers?: string[];
+    serverStart?: string | null;
+    /** The start of history moved earlier this run (found from the measures): backfill again from it. */
+    historyMoved?: boolean;
+    /** The server's Mastodon version as this collection found it (branches where behaviour differs). */
+    version?: string | null;
+    /** Limited federation mode (4.4+ says so in v2 configuration.limited_federation). */
+    limitedFederation?: boolean;
+  };
 }
 
 export interface Collected {

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { request, type Dispatcher } from 'undici';
+import { jsonDepth, MAX_JSON_DEPTH } from '../json.ts';
 import { RefusedAddressError } from './dispatcher.ts';
 
 /** Why a fetch produced no usable HTTP response (PRODUCT.md outcome vocabulary, transport part). */
@@ -257,10 +258,14 @@ export async function safeGet(start: URL, o: SafeFetchOptions): Promise<SafeResu
   }
 }
 
-/** JSON from a response body, or why not: HTML, challenge pages and junk are not_json. */
+/**
+ * JSON from a response body, or why not: HTML, challenge pages and junk are not_json; JSON nested deeper than
+ * MAX_JSON_DEPTH is refused before it is parsed (`tooDeep`: the crawler records `invalid`), so no later walk
+ * of a peer's document can overflow the stack.
+ */
 export function readJson(
   body: Buffer
-): { ok: true; value: unknown; text: string } | { ok: false; error: string } {
+): { ok: true; value: unknown; text: string } | { ok: false; error: string; tooDeep?: true } {
   let text = body.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const t = text.trimStart();
@@ -268,6 +273,8 @@ export function readJson(
     const head = t.slice(0, 60).replace(/\s+/g, ' ');
     return { ok: false, error: head ? `not JSON: starts with "${head}"` : 'empty body' };
   }
+  if (jsonDepth(t, MAX_JSON_DEPTH) > MAX_JSON_DEPTH)
+    return { ok: false, error: `JSON nested deeper than ${MAX_JSON_DEPTH} levels`, tooDeep: true };
   try {
     return { ok: true, value: JSON.parse(t) as unknown, text: t.trimEnd() };
   } catch (err) {

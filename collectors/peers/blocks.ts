@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { cleanText } from '../json.ts';
 import { normalizeDomain } from './domains.ts';
 
 /**
@@ -43,7 +44,7 @@ export function findOwnDomainBlock(list: unknown, ownDomain: string): LimitFindi
     const severity =
       typeof b.severity === 'string' ? b.severity.trim().toLowerCase().slice(0, 32) : 'unknown';
     const comment =
-      typeof b.comment === 'string' && b.comment.trim() ? b.comment.trim().slice(0, 1000) : null;
+      typeof b.comment === 'string' && b.comment.trim() ? cleanText(b.comment.trim(), 1000) : null;
     const name = normalizeDomain(b.domain);
     if (name.ok && names.includes(name.domain))
       found = better(found, { severity, matchedBy: 'domain', comment });
@@ -96,7 +97,7 @@ export function findOwnMrfBlock(nodeinfo: unknown, ownDomain: string): LimitFind
       }
       if (typeof name !== 'string' || !mrfMatches(name, ownDomain)) continue;
       const r = reason ?? info?.[key]?.[name]?.reason;
-      const comment = typeof r === 'string' && r.trim() ? r.trim().slice(0, 1000) : null;
+      const comment = typeof r === 'string' && r.trim() ? cleanText(r.trim(), 1000) : null;
       found = better(found, { severity, matchedBy: 'domain', comment });
     }
   }

@@ -18,6 +18,8 @@ export interface PeerCrawlConfig {
   maxCrawlDelayMs: number;
   /** Observations per database transaction. */
   batchSize: number;
+  /** A batch is written earlier once its observations hold this many characters of peer text (8 MiB). */
+  batchChars: number;
 }
 
 function int(v: string | undefined, def: number, min: number, max: number, name: string): number {
@@ -52,7 +54,8 @@ export function peerCrawlConfig(env: NodeJS.ProcessEnv = process.env): PeerCrawl
     ),
     optOut: domainList(env.FEDIPULSE_OPT_OUT),
     seeds: domainList(env.FEDIPULSE_SEED_PEERS),
-    batchSize: 500
+    batchSize: 500,
+    batchChars: 8 << 20
   };
 }
 

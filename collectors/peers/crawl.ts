@@ -1,11 +1,13 @@
 import robotsParser from 'robots-parser';
 import type { Dispatcher } from 'undici';
-import { readJson, retryAfter, safeGet, sameSite, type SafeResult } from '../net/fetch.ts';
+import { cleanText } from '../json.ts';
+import { readJson, redirectVerdict, retryAfter, safeGet, sameSite, type SafeResult } from '../net/fetch.ts';
 import type { HostGate } from '../net/gate.ts';
 import type { Outcome, PeerObservation, WorkItem } from '../store/peers.ts';
 import { findOwnDomainBlock, findOwnMrfBlock, type LimitFinding } from './blocks.ts';
 import type { PeerCrawlConfig } from './config.ts';
 import { parseInstance } from './instance.ts';
+import { redactNodeinfo } from './redact.ts';
 import {
   chooseNodeinfoLink,
   DOMAIN_BLOCKS_SOFTWARE,
@@ -94,6 +96,18 @@ function blank(item: WorkItem, env: CrawlEnv): PeerObservation {
   };
 }
 
+/**
+ * A crawl of one host that threw: recorded as that host's `invalid` outcome, with the reason, so no peer can
+ * end the crawl of the others (issue 14). Nothing read from the host is kept.
+ */
+export function failedObservation(item: WorkItem, env: CrawlEnv, err: unknown): PeerObservation {
+  const obs = blank(item, env);
+  const why = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  obs.outcome = 'invalid';
+  obs.error = cleanText(`crawl failed: ${why}`, 300);
+  return Object.assign(obs, nextState('invalid', item.failures, env.crawlDay, null));
+}
+
 const TRANSPORT = new Set(['unreachable', 'timeout', 'tls_error', 'refused_address']);
 
 /** Crawls one peer: robots.txt, NodeInfo discovery and document, instance API, public domain blocks. */
@@ -103,7 +117,7 @@ export async function crawlHost(item: WorkItem, env: CrawlEnv): Promise<PeerObse
   let retryAt: Date | null = null;
   const finish = (outcome: Outcome, error: string | null, status: number | null = obs.httpStatus) => {
     obs.outcome = outcome;
-    obs.error = error ? error.slice(0, 300) : null;
+    obs.error = error ? cleanText(error, 300) : null;
     obs.httpStatus = status;
     obs.observedAt = env.now();
     Object.assign(obs, nextState(outcome, item.failures, env.crawlDay, retryAt));
@@ -169,10 +183,14 @@ export async function crawlHost(item: WorkItem, env: CrawlEnv): Promise<PeerObse
       return httpFailure(dr, 'discovery');
     } else {
       const dj = readJson(dr.body);
-      if (!dj.ok) return finish('not_json', `discovery: ${dj.error}`);
+      if (!dj.ok) return finish(dj.tooDeep ? 'invalid' : 'not_json', `discovery: ${dj.error}`);
       const link = chooseNodeinfoLink(dj.value, dr.url);
       if (!link) return finish('invalid', 'discovery names no NodeInfo schema link we read');
       docUrl = link.href;
+      // The link is a redirect in all but name: the same rules (same host or its www. twin, https, default
+      // port), so a discovery document cannot send the crawler to another server or port.
+      const verdict = redirectVerdict(dr.url, docUrl, false);
+      if (verdict) return finish(verdict.outcome, cleanText(`NodeInfo link: ${verdict.reason}`, 300));
       if (!allowed(docUrl)) return finish('robots_disallowed', `robots.txt disallows ${docUrl.pathname}`);
       if (env.isOptedOut(docUrl.hostname.toLowerCase()))
         return finish('redirect_refused', `NodeInfo on ${docUrl.hostname}, which opted out`);
@@ -185,8 +203,9 @@ export async function crawlHost(item: WorkItem, env: CrawlEnv): Promise<PeerObse
     obs.nodeinfoUrl = docResult.url.href.slice(0, 500);
     if (docResult.status < 200 || docResult.status >= 300) return httpFailure(docResult, 'nodeinfo');
     const nj = readJson(docResult.body);
-    if (!nj.ok) return finish('not_json', `nodeinfo: ${nj.error}`);
-    obs.raw = nj.text;
+    if (!nj.ok) return finish(nj.tooDeep ? 'invalid' : 'not_json', `nodeinfo: ${nj.error}`);
+    // Only the redacted document is kept; the limit check below reads the document as served.
+    obs.raw = JSON.stringify(redactNodeinfo(nj.value));
     const prev = item.lastUsersTotal === null ? null : { usersTotal: item.lastUsersTotal };
     const parsed = parseNodeinfo(nj.value, prev);
     if (!parsed.ok) return finish('invalid', `nodeinfo: ${parsed.error}`);
@@ -204,13 +223,6 @@ export async function crawlHost(item: WorkItem, env: CrawlEnv): Promise<PeerObse
     });
     obs.suspectReasons.push(...p.suspectReasons);
     obs.quirks.push(...p.quirks);
-    if (!sameSite(docResult.url.hostname, item.domain)) {
-      // WordPress.com-style shared hosts name the site in the path; an alias pointing at another server's
-      // NodeInfo would inherit (and double-count) its numbers (jhass/nodeinfo#63).
-      if (docResult.url.href.toLowerCase().includes(item.domain))
-        obs.quirks.push('NodeInfo on a shared host');
-      else obs.suspectReasons.push(`NodeInfo of another host (${docResult.url.hostname})`);
-    }
 
     // 4. Extras: failures here never change the outcome (NodeInfo answered), but a 429 stops them.
     let limited = false;
@@ -256,6 +268,8 @@ export async function crawlHost(item: WorkItem, env: CrawlEnv): Promise<PeerObse
     }
     obs.limit = limit;
     return finish('ok', null);
+  } catch (err) {
+    return failedObservation(item, env, err);
   } finally {
     env.gate.forget(item.domain);
     // Nothing is in flight any more: close() ends the idle sockets now instead of after keepAliveTimeout.

@@ -7,16 +7,17 @@ import {
   countDue,
   knownPeersCount,
   loadSeeds,
+  ObservationBatch,
   rollupFederationDay,
   seedKnownPeers,
   workPage,
-  writeObservations,
+  writeObservationsOrFail,
   type PeerObservation,
   type WorkItem
 } from '../store/peers.ts';
 import type { SourceResult } from '../store/runs.ts';
 import { optOutMatcher, peerCrawlConfig, type PeerCrawlConfig } from './config.ts';
-import { crawlHost, type CrawlEnv } from './crawl.ts';
+import { crawlHost, failedObservation, type CrawlEnv } from './crawl.ts';
 import { normalizeDomain, normalizeDomainList } from './domains.ts';
 
 /** Our own domain: the configured instance URL's host, or settings.own_domain when that is an address. */
@@ -168,15 +169,21 @@ export async function collectPeers(
     }
   };
 
-  let pending: PeerObservation[] = [];
+  const pending = new ObservationBatch(cfg.batchSize, cfg.batchChars);
   let writing: Promise<void> = Promise.resolve();
   let writeError: unknown = null;
+  // A host's observation the database refuses is stored as that host's `invalid` outcome instead.
+  const store = (batch: PeerObservation[]) =>
+    writeObservationsOrFail(db, ctx.runId, batch, (o, err) => {
+      const prior = o.hostState === 'failing' ? o.consecutiveFailures - 1 : 0;
+      const item = { domain: o.domain, failures: prior, lastUsersTotal: null, inPeersList: true };
+      return failedObservation(item, env, new Error(`not stored: ${(err as Error).message}`));
+    });
   const flush = () => {
-    if (pending.length === 0) return writing;
-    const batch = pending;
-    pending = [];
+    if (pending.rows.length === 0) return writing;
+    const batch = pending.take();
     writing = serial
-      .run(() => writeObservations(db, ctx.runId, batch))
+      .run(() => store(batch))
       .catch((err: unknown) => {
         writeError ??= err;
       });
@@ -207,6 +214,9 @@ export async function collectPeers(
       let obs: PeerObservation;
       try {
         obs = await crawlHost(item, env);
+      } catch (err) {
+        // crawlHost records its own failures; this is the last line, so one host never ends the crawl.
+        obs = failedObservation(item, env, err);
       } finally {
         inFlight--;
       }
@@ -214,9 +224,8 @@ export async function collectPeers(
       stats.byOutcome[obs.outcome] = (stats.byOutcome[obs.outcome] ?? 0) + 1;
       if (obs.outcome === 'ok') stats.ok++;
       else stats.failed++;
-      pending.push(obs);
       // Backpressure: a worker waits for the writer rather than letting batches pile up in memory.
-      if (pending.length >= cfg.batchSize) await flush();
+      if (pending.add(obs)) await flush();
     }
   };
 

@@ -1,4 +1,4 @@
-import { isObject } from '../json.ts';
+import { cleanText, isObject } from '../json.ts';
 import { readCount } from './nodeinfo.ts';
 
 /** What a peer's Mastodon-style instance endpoint adds to its NodeInfo (pure). */
@@ -15,7 +15,7 @@ export interface PeerInstanceInfo {
 export function parseInstance(doc: unknown, api: 'v2' | 'v1'): PeerInstanceInfo | null {
   if (!isObject(doc)) return null;
   const d = doc;
-  const str = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim().slice(0, 200) : null);
+  const str = (v: unknown) => (typeof v === 'string' && v.trim() ? cleanText(v.trim(), 200) : null);
   const stats = (d.stats ?? {}) as Record<string, unknown>;
   const usage = (d.usage ?? {}) as { users?: Record<string, unknown> };
   const title = str(d.title);

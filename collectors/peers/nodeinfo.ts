@@ -2,7 +2,7 @@
  * NodeInfo discovery and documents, parsed leniently (../shared/reference/NODEINFO-QUIRKS.md).
  * Pure functions: no I/O, so every quirk is a unit test on a fixture.
  */
-import { isObject } from '../json.ts';
+import { cleanText, isObject, preview } from '../json.ts';
 
 const REL = /^https?:\/\/nodeinfo\.diaspora\.software\/ns\/schema\/(\d+\.\d+)\/?$/i;
 
@@ -14,14 +14,26 @@ export interface NodeinfoLink {
   href: URL;
 }
 
-/** Every {rel, href} object the discovery document offers, in whatever shape it offers them. */
+/** Arrays inside arrays that are still searched for links; real documents use one level. */
+const LINK_NESTING = 3;
+/** Links looked at, at most: real discovery documents offer fewer than ten. */
+const MAX_LINKS = 100;
+
+/**
+ * Every {rel, href} object the discovery document offers, in whatever shape it offers them. Bounded in depth
+ * and count, so a `links` nested 200,000 levels deep is just a document without links.
+ */
 function candidateLinks(doc: unknown): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
-  const take = (v: unknown) => {
-    if (Array.isArray(v)) for (const x of v) take(x);
-    else if (isObject(v)) {
+  const take = (v: unknown, depth = 0) => {
+    if (out.length >= MAX_LINKS) return;
+    if (Array.isArray(v)) {
+      if (depth < LINK_NESTING) for (const x of v.slice(0, MAX_LINKS)) take(x, depth + 1);
+    } else if (isObject(v)) {
       if ('rel' in v || 'href' in v) out.push(v);
-      else for (const x of Object.values(v)) if (isObject(x) && ('rel' in x || 'href' in x)) out.push(x);
+      else
+        for (const x of Object.values(v).slice(0, MAX_LINKS))
+          if (isObject(x) && ('rel' in x || 'href' in x)) out.push(x);
     }
   };
   if (Array.isArray(doc)) take(doc);
@@ -178,10 +190,10 @@ export function parseNodeinfo(doc: unknown, prev: PreviousNumbers | null = null)
   }
   if (!name) return { ok: false, error: 'NodeInfo names no software' };
   const software = normalizeSoftware(name);
-  if (software !== name) quirks.push(`software.name "${name}" is not lowercase ascii`);
+  if (software !== name) quirks.push(`software.name ${preview(name)} is not lowercase ascii`);
 
   const usage = isObject(doc.usage) ? doc.usage : null;
-  if (!usage) quirks.push(doc.usage === undefined ? 'no usage' : `usage is ${JSON.stringify(doc.usage)}`);
+  if (!usage) quirks.push(doc.usage === undefined ? 'no usage' : `usage is ${preview(doc.usage)}`);
   const users = usage && isObject(usage.users) ? usage.users : null;
   if (usage && !users) quirks.push('no usage.users');
   const num = (v: unknown, field: string): number | null => {
@@ -204,7 +216,7 @@ export function parseNodeinfo(doc: unknown, prev: PreviousNumbers | null = null)
 
   const openRegistrations = readBool(doc.openRegistrations);
   if (doc.openRegistrations !== undefined && typeof doc.openRegistrations !== 'boolean')
-    quirks.push(`openRegistrations is ${JSON.stringify(doc.openRegistrations)}`);
+    quirks.push(`openRegistrations is ${preview(doc.openRegistrations)}`);
   if (Array.isArray(doc.metadata)) quirks.push('metadata is an array');
   const meta = isObject(doc.metadata) ? doc.metadata : null;
   const nodeName =
@@ -214,14 +226,14 @@ export function parseNodeinfo(doc: unknown, prev: PreviousNumbers | null = null)
     ok: true,
     value: {
       software,
-      softwareVersion: version ? version.slice(0, 200) : null,
+      softwareVersion: version ? cleanText(version, 200) : null,
       nodeinfoVersion: readString(doc.version),
       usersTotal,
       usersActiveMonth,
       usersActiveHalfyear,
       localPosts,
       openRegistrations,
-      nodeName: nodeName ? nodeName.slice(0, 200) : null,
+      nodeName: nodeName ? cleanText(nodeName, 200) : null,
       suspectReasons: reasons,
       quirks
     }

@@ -2,6 +2,7 @@ import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { redactPeerDocuments } from './migrations/006_redact_peer_documents.ts';
 
 export type Params = DuckDBValue[] | Record<string, DuckDBValue>;
 export type Row = Record<string, unknown>;
@@ -32,9 +33,23 @@ export class Db {
   async one<T = Row>(sql: string, params?: Params): Promise<T | undefined> {
     return (await this.all<T>(sql, params))[0];
   }
-  /** Runs fn inside one transaction: all of it lands, or none of it. */
+  private depth = 0;
+  /**
+   * Runs fn inside one transaction: all of it lands, or none of it. A call inside fn joins the transaction
+   * already open (an error still rolls all of it back), so a caller can make several writers one commit:
+   * bench/dataset.ts writes each generated collection run so.
+   */
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.depth > 0) {
+      this.depth++;
+      try {
+        return await fn();
+      } finally {
+        this.depth--;
+      }
+    }
     await this.conn.run('BEGIN TRANSACTION');
+    this.depth = 1;
     try {
       const out = await fn();
       await this.conn.run('COMMIT');
@@ -42,6 +57,8 @@ export class Db {
     } catch (err) {
       await this.conn.run('ROLLBACK').catch(() => {});
       throw err;
+    } finally {
+      this.depth = 0;
     }
   }
   close(): void {
@@ -75,9 +92,32 @@ export function isLockError(err: unknown): boolean {
   return err instanceof Error && /Could not set lock on file/i.test(err.message);
 }
 
-const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
+export const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 
-/** Versioned migrations: NNN_name.sql, applied in order, each in its own transaction. */
+/**
+ * 009 repairs a database created before the baseline (001-005 as they are now; 002 and 003 were edited after
+ * they shipped) and changes nothing on one created since. 006-008 assume the baseline, so 009 runs right
+ * after 005 — on every database, so all of them see one order.
+ */
+const BASELINE_REPAIR = 9;
+const BASELINE_LAST = 5;
+
+/** The order migrations apply in: by number, except the baseline repair (see above). */
+export function migrationOrder(files: string[]): string[] {
+  const rank = (f: string) => {
+    const v = Number(f.slice(0, 3));
+    return v === BASELINE_REPAIR ? BASELINE_LAST + 0.5 : v;
+  };
+  return files.filter((f) => /^\d{3}_.+\.sql$/.test(f)).sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : 1));
+}
+
+/** Migrations that need code after their SQL (the .sql file says why), by version; same transaction. */
+const MIGRATION_HOOKS: Record<number, (db: Db) => Promise<void>> = { 6: redactPeerDocuments };
+
+/**
+ * Versioned migrations: NNN_name.sql, applied in migrationOrder, each in its own transaction. A migration is
+ * recorded by its number, so a shipped file must never change (tests/unit/migrations-frozen.test.ts).
+ */
 export async function migrate(db: Db): Promise<number> {
   await db.run(
     `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`
@@ -85,9 +125,7 @@ export async function migrate(db: Db): Promise<number> {
   const done = new Set(
     (await db.all<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version)
   );
-  const files = readdirSync(MIGRATIONS_DIR)
-    .filter((f) => /^\d{3}_.+\.sql$/.test(f))
-    .sort();
+  const files = migrationOrder(readdirSync(MIGRATIONS_DIR));
   let applied = 0;
   for (const file of files) {
     const version = Number(file.slice(0, 3));
@@ -95,6 +133,7 @@ export async function migrate(db: Db): Promise<number> {
     const sql = readFileSync(path.join(MIGRATIONS_DIR, file), 'utf8');
     await db.transaction(async () => {
       await db.run(sql);
+      await MIGRATION_HOOKS[version]?.(db);
       await db.run('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [version, file]);
     });
     applied++;
@@ -151,8 +190,26 @@ export function closeWriter(db: Db): void {
   rmSync(lockInfoPath(db.path), { force: true });
 }
 
-/** Opens a published snapshot (or any file) read-only: many readers may do so at once. */
-export async function openReadOnly(file: string): Promise<Db> {
-  const instance = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
+/**
+ * The dashboard's settings for a snapshot (opts.sandboxed): SQL on that connection can reach nothing but
+ * the file opened here: no other files (read_csv, COPY TO, ATTACH), no extensions installed or loaded, and
+ * the configuration locked so that no statement can turn these back on.
+ */
+const SANDBOXED: Record<string, string> = {
+  enable_external_access: 'false',
+  autoinstall_known_extensions: 'false',
+  autoload_known_extensions: 'false',
+  lock_configuration: 'true'
+};
+
+/**
+ * Opens a published snapshot (or any file) read-only: many readers may do so at once. The export commands
+ * write files from such a connection (COPY TO); the dashboard opens snapshots sandboxed.
+ */
+export async function openReadOnly(file: string, opts: { sandboxed?: boolean } = {}): Promise<Db> {
+  const instance = await DuckDBInstance.create(file, {
+    access_mode: 'READ_ONLY',
+    ...(opts.sandboxed ? SANDBOXED : {})
+  });
   return new Db(instance, await instance.connect(), file);
 }

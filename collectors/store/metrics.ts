@@ -53,3 +53,13 @@ export async function upsertDailyValues(db: Db, values: DailyValue[], seenAt: Da
 }
 
 export const utcDay = (d: Date): string => d.toISOString().slice(0, 10);
+
+/** The newest day stored for any of `metrics` (null when none): where a re-read after an outage resumes. */
+export async function lastStoredDay(db: Db, instance: string, metrics: string[]): Promise<string | null> {
+  const row = await db.one<{ day: string | null }>(
+    `SELECT CAST(max(day) AS VARCHAR) AS day FROM metric_days
+     WHERE instance = $1 AND list_contains(from_json($2::JSON, '["VARCHAR"]'), metric)`,
+    [instance, JSON.stringify(metrics)]
+  );
+  return row?.day ?? null;
+}

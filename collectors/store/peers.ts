@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { DuckDBAppender } from '@duckdb/node-api';
+import { cleanText } from '../json.ts';
+import { storedNodeinfoText } from '../peers/redact.ts';
 import type { Db } from './database.ts';
 
 export const OUTCOMES = [
@@ -38,7 +40,7 @@ export interface PeerObservation {
   nodeName: string | null;
   quirks: string[];
   error: string | null;
-  /** The NodeInfo document as received (JSON text). */
+  /** The NodeInfo document (JSON text); stored only as redacted by storedNodeinfoText (peers/redact.ts). */
   raw: string | null;
   /** rawHash() of the host's previous document: the same text is not stored again. */
   prevRawHash: string | null;
@@ -88,6 +90,57 @@ function bool(a: DuckDBAppender, v: boolean | null): void {
   else a.appendBoolean(v);
 }
 
+/** Quirks (and suspect reasons) stored per observation, and characters kept of each: peer text is unbounded. */
+export const MAX_QUIRKS = 20;
+export const MAX_QUIRK_CHARS = 200;
+
+/** A list of peer-derived notes as stored: at most MAX_QUIRKS entries of MAX_QUIRK_CHARS, or null if empty. */
+export function notesText(list: string[]): string | null {
+  if (list.length === 0) return null;
+  const kept = list.slice(0, MAX_QUIRKS).map((q) => cleanText(q, MAX_QUIRK_CHARS));
+  if (list.length > MAX_QUIRKS) kept.push(`… ${list.length - MAX_QUIRKS} more`);
+  return kept.join('; ');
+}
+
+/** Roughly what an observation holds in memory, in characters of peer text (plus a fixed overhead). */
+export function observationSize(o: PeerObservation): number {
+  let n = 512 + (o.raw?.length ?? 0) + (o.error?.length ?? 0) + (o.limit?.comment?.length ?? 0);
+  for (const q of o.quirks) n += q.length;
+  for (const q of o.suspectReasons) n += q.length;
+  return n;
+}
+
+/**
+ * Observations waiting for the writer: full at `maxRows`, or earlier at `maxSize` characters, so 500 hosts
+ * that each served a document near the body cap never sit in memory together.
+ */
+export class ObservationBatch {
+  rows: PeerObservation[] = [];
+  size = 0;
+  readonly maxRows: number;
+  readonly maxSize: number;
+  constructor(maxRows: number, maxSize: number) {
+    this.maxRows = maxRows;
+    this.maxSize = maxSize;
+  }
+  /** Adds one; true when the batch should now be written. */
+  add(o: PeerObservation): boolean {
+    this.rows.push(o);
+    this.size += observationSize(o);
+    return this.full;
+  }
+  get full(): boolean {
+    return this.rows.length >= this.maxRows || this.size >= this.maxSize;
+  }
+  /** The rows so far; the batch starts empty again. */
+  take(): PeerObservation[] {
+    const rows = this.rows;
+    this.rows = [];
+    this.size = 0;
+    return rows;
+  }
+}
+
 /** Key of a raw document in peer_raw_docs: the first 128 bits of its SHA-256, hex. */
 export function rawHash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 32);
@@ -121,16 +174,18 @@ export async function writeObservations(db: Db, runId: number, batch: PeerObserv
       big(a, o.localPosts);
       bool(a, o.openRegistrations);
       a.appendBoolean(o.suspectReasons.length > 0);
-      str(a, o.suspectReasons.length ? o.suspectReasons.join('; ').slice(0, 2000) : null);
+      str(a, notesText(o.suspectReasons));
       str(a, o.nodeinfoVersion);
       str(a, o.nodeinfoUrl);
       str(a, o.nodeName);
-      str(a, o.quirks.length ? o.quirks.join('; ').slice(0, 2000) : null);
+      str(a, notesText(o.quirks));
       str(a, o.error);
-      const hash = o.raw === null ? null : rawHash(o.raw);
+      // Redacted here too, whoever built the observation: no other server's lists reach the database.
+      const raw = o.raw === null ? null : storedNodeinfoText(o.raw);
+      const hash = raw === null ? null : rawHash(raw);
       str(a, hash);
       const store = hash !== null && hash !== o.prevRawHash && !docs.has(hash);
-      str(a, store ? o.raw : null);
+      str(a, store ? raw : null);
       if (store) docs.add(hash);
       str(a, o.instanceApi);
       str(a, o.instanceTitle);
@@ -188,6 +243,37 @@ export async function writeObservations(db: Db, runId: number, batch: PeerObserv
     );
     await db.run('DROP TABLE peer_obs_in');
   });
+}
+
+/**
+ * writeObservations, for a crawl: a batch the database refuses is written again observation by observation,
+ * and an observation it still refuses is replaced by `instead(o, error)` (the crawler's `invalid` outcome of
+ * that host, without what the peer sent), so one host's data cannot end the crawl of the others. When even
+ * that is refused, the database itself is the problem (disk full …) and the error is thrown.
+ */
+export async function writeObservationsOrFail(
+  db: Db,
+  runId: number,
+  batch: PeerObservation[],
+  instead: (o: PeerObservation, err: unknown) => PeerObservation
+): Promise<void> {
+  let refused: unknown;
+  try {
+    return await writeObservations(db, runId, batch);
+  } catch (err) {
+    refused = err;
+  }
+  for (const o of batch) {
+    if (batch.length > 1) {
+      try {
+        await writeObservations(db, runId, [o]);
+        continue;
+      } catch (err) {
+        refused = err;
+      }
+    }
+    await writeObservations(db, runId, [instead(o, refused)]);
+  }
 }
 
 /**
@@ -265,8 +351,11 @@ export async function seedKnownPeers(db: Db, domains: string[], now: Date): Prom
 }
 
 /**
- * federation_daily for a crawl day: the latest observation of each peer that day (a resumed crawl spans two
- * runs). Reach sums only ok, non-suspect numbers.
+ * federation_daily for a crawl day: the one roll-up rule, for the crawler and for generated data alike.
+ * - peers_known: domains in our own peers list on that day (first seen by the end of the day, and still in
+ *   the list or last seen in it on or after that day), so the answer does not depend on when the roll-up runs;
+ * - peers_reachable: the latest observation of each peer that crawl day (a resumed crawl spans two runs) is ok;
+ * - reach: users and monthly active users summed over those, suspect numbers left out.
  */
 export async function rollupFederationDay(db: Db, crawlDay: string, runId: number): Promise<void> {
   await db.run(
@@ -276,7 +365,8 @@ export async function rollupFederationDay(db: Db, crawlDay: string, runId: numbe
        QUALIFY row_number() OVER (PARTITION BY domain ORDER BY observed_at DESC, run_id DESC) = 1
      )
      SELECT $1::DATE, $2,
-       (SELECT count(*) FROM known_peers WHERE in_peers_list),
+       (SELECT count(*) FROM known_peers WHERE first_seen_at < $4::TIMESTAMPTZ
+          AND (in_peers_list OR last_seen_at >= $3::TIMESTAMPTZ)),
        count(*) FILTER (WHERE outcome = 'ok'),
        coalesce(sum(users_total) FILTER (WHERE outcome = 'ok' AND NOT suspect), 0),
        coalesce(sum(users_active_month) FILTER (WHERE outcome = 'ok' AND NOT suspect), 0)
@@ -284,7 +374,8 @@ export async function rollupFederationDay(db: Db, crawlDay: string, runId: numbe
      ON CONFLICT (day) DO UPDATE SET run_id = excluded.run_id, peers_known = excluded.peers_known,
        peers_reachable = excluded.peers_reachable, reach_users = excluded.reach_users,
        reach_active_month = excluded.reach_active_month`,
-    [crawlDay, runId]
+    // The day's bounds in UTC, whatever the session's time zone.
+    [crawlDay, runId, `${crawlDay}T00:00:00Z`, new Date(Date.parse(crawlDay) + 86_400_000).toISOString()]
   );
 }
 

@@ -40,6 +40,25 @@ export async function recordSource(db: Db, runId: number, r: SourceResult, now: 
   );
 }
 
+/** Every source of a run at once (one statement; the last entry of a source wins, as with recordSource). */
+export async function recordSources(
+  db: Db,
+  runId: number,
+  sources: SourceResult[],
+  now: Date
+): Promise<void> {
+  const unique = [...new Map(sources.map((s) => [s.source, s])).values()];
+  if (unique.length === 0) return;
+  await db.run(
+    `INSERT INTO run_sources (run_id, source, status, items, errors, message, finished_at)
+     SELECT $1, s.source, s.status, s.items, s.errors, s.message, $3::TIMESTAMPTZ
+     FROM (SELECT unnest(from_json($2::JSON, '[{"source":"VARCHAR","status":"VARCHAR","items":"INTEGER","errors":"INTEGER","message":"VARCHAR"}]'), recursive := true)) s
+     ON CONFLICT (run_id, source) DO UPDATE SET status = excluded.status, items = excluded.items,
+       errors = excluded.errors, message = excluded.message, finished_at = excluded.finished_at`,
+    [runId, JSON.stringify(unique.map((s) => ({ ...s, message: s.message ?? null }))), now.toISOString()]
+  );
+}
+
 /** ok: every source ok; failed: nothing collected; partial: the rest. */
 export function overallStatus(sources: SourceResult[]): Exclude<RunStatus, 'running'> {
   const used = sources.filter((s) => s.status !== 'skipped');

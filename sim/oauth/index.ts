@@ -12,7 +12,7 @@ export interface SimRole {
   id: string;
   name: string;
   color: string;
-  /** Mastodon's permission bit field, as a string (1 = administrator). */
+  /** The role's own permission bits (Mastodon's UserRole::FLAGS), as a decimal string. */
   permissions: string;
   highlighted: boolean;
 }
@@ -25,6 +25,20 @@ export interface SimAccount {
   createdAt: string;
 }
 
+/** Mastodon's UserRole::FLAGS (app/models/user_role.rb), the bits the roles below use. */
+export const FLAGS = {
+  administrator: 1n << 0n,
+  viewAuditLog: 1n << 2n,
+  viewDashboard: 1n << 3n,
+  manageReports: 1n << 4n,
+  manageTaxonomies: 1n << 8n,
+  manageUsers: 1n << 10n,
+  manageCustomEmojis: 1n << 14n,
+  inviteUsers: 1n << 16n,
+  /** Flags::ALL: the 20 flags of Mastodon 4.x, administrator (1 << 0) to delete_user_data (1 << 19). */
+  all: (1n << 20n) - 1n
+} as const;
+
 /** Mastodon's built-in roles (ids and permission bits as a fresh 4.x server seeds them). */
 export const ROLES: Record<'everyone' | 'moderator' | 'admin' | 'owner', SimRole> = {
   everyone: { id: '-99', name: '', color: '', permissions: '65536', highlighted: false },
@@ -33,7 +47,34 @@ export const ROLES: Record<'everyone' | 'moderator' | 'admin' | 'owner', SimRole
   owner: { id: '3', name: 'Owner', color: '', permissions: '1', highlighted: true }
 };
 
-/** Who can sign in on the simulated server: one account per staff role, and plain members. */
+/**
+ * Roles a co-op made or renamed itself, as Mastodon allows: a name says nothing about what a role may do.
+ * "Admin" here is a custom role for the emoji team (no administrator, no view_dashboard: not staff);
+ * "Gardener" is the built-in Moderator role renamed (view_dashboard kept: staff).
+ */
+export const CUSTOM_ROLES: Record<'fakeAdmin' | 'gardener', SimRole> = {
+  fakeAdmin: {
+    id: '4',
+    name: 'Admin',
+    color: '#ff0000',
+    permissions: String(FLAGS.manageCustomEmojis | FLAGS.inviteUsers),
+    highlighted: true
+  },
+  gardener: { ...ROLES.moderator, name: 'Gardener', color: '#2e7d32' }
+};
+
+/**
+ * What verify_credentials says: the role's computed permissions, as Mastodon's REST::RoleSerializer gives
+ * them (UserRole#computed_permissions: the everyone role's bits added, and every flag for an administrator).
+ */
+export function computedPermissions(role: SimRole): string {
+  const own = BigInt(role.permissions);
+  if (role.id === ROLES.everyone.id) return String(own);
+  const bits = own | BigInt(ROLES.everyone.permissions);
+  return String((bits & FLAGS.administrator) !== 0n ? FLAGS.all : bits);
+}
+
+/** Who can sign in on the simulated server: one account per staff role, plain members, and custom roles. */
 export const DEFAULT_ACCOUNTS: SimAccount[] = [
   {
     id: '109000000000000001',
@@ -69,6 +110,20 @@ export const DEFAULT_ACCOUNTS: SimAccount[] = [
     displayName: '<img src=x onerror="alert(1)"><script>alert(2)</script>',
     role: ROLES.everyone,
     createdAt: '2024-02-29T00:00:00.000Z'
+  },
+  {
+    id: '109000000000000006',
+    username: 'emil',
+    displayName: 'Emil (emoji team, custom role named Admin)',
+    role: CUSTOM_ROLES.fakeAdmin,
+    createdAt: '2024-05-01T00:00:00.000Z'
+  },
+  {
+    id: '109000000000000007',
+    username: 'gwen',
+    displayName: 'Gwen (Gardener: the renamed Moderator role)',
+    role: CUSTOM_ROLES.gardener,
+    createdAt: '2024-05-02T00:00:00.000Z'
   }
 ];
 
@@ -457,7 +512,13 @@ export function createOAuthProvider(opts: OAuthProviderOptions): OAuthProvider {
       },
       emojis: [],
       fields: [],
-      role: a.role
+      role: {
+        id: a.role.id,
+        name: a.role.name,
+        permissions: computedPermissions(a.role),
+        color: a.role.color,
+        highlighted: a.role.highlighted
+      }
     });
   }
 

@@ -2,7 +2,7 @@
 import { send, type Ctx } from './context.ts';
 import { adminAccount, adminDomainBlock, adminReport } from './entities.ts';
 import { RULES, blockAt } from './moderation.ts';
-import { atLeast } from './versions.ts';
+import { atLeast, resolvedParamIsBoolean } from './versions.ts';
 
 /** Admin endpoints answer 403 for a missing or unknown token (Pundit), 401 only for a revoked one (Doorkeeper). */
 export function authorizeAdmin(c: Ctx): boolean {
@@ -51,11 +51,18 @@ function paginate<T>(c: Ctx, desc: T[], idOf: (t: T) => string, keep: string[]):
   return page;
 }
 
+/** ActiveModel::Type::Boolean::FALSE_VALUES (compared case-insensitively here). */
+const FALSE_VALUES = new Set(['0', 'f', 'false', 'off']);
+
 export function reports(c: Ctx): void {
   const q = c.req.url.searchParams;
   const now = c.v.now;
-  // ReportFilter merges Report.resolved for any non-empty `resolved`, so even `resolved=false` lists resolved ones.
-  const resolved = (q.get('resolved') ?? '') !== '';
+  // Before 4.6 ReportFilter merged Report.resolved for any non-empty `resolved`, so even `resolved=false` listed
+  // resolved ones; from 4.6 the value is cast to a boolean (false, 0, off, f: open reports).
+  const raw = q.get('resolved') ?? '';
+  const resolved = resolvedParamIsBoolean(c.v.version)
+    ? raw !== '' && !FALSE_VALUES.has(raw.toLowerCase())
+    : raw !== '';
   const accountId = q.get('account_id');
   const targetId = q.get('target_account_id');
   const idOfRef = (r: (typeof c.w.mod.reports)[number]['reporter']) =>

@@ -8,7 +8,7 @@ import { send, type Ctx } from './context.ts';
 import { DAY, cohortDate, dayOf, dayStart, humanSize, parseDay, redisDate, sqlDate } from './dates.ts';
 import { peerCumulative, stable } from './federation.ts';
 import { activeOnDay, currentSignInAt, localStatusesAt, seen, uniqueLogins } from './history.ts';
-import { stackAt } from './versions.ts';
+import { atLeast, retentionCapped, stackAt } from './versions.ts';
 import { countIn, onDay, type World } from './world.ts';
 
 /** Rails' `6.months` in ms: how long ActivityTracker keeps a day in Redis. */
@@ -255,7 +255,10 @@ function top(rows: [string, string, number][], limit: number): DimRow[] {
 }
 
 /** Storage as of now: the database grows with local posts and federated content, media with uploads and the remote cache. */
-export function spaceUsage(w: World, now: number): { postgresql: number; redis: number; media: number } {
+export function spaceUsage(
+  w: World,
+  now: number
+): { postgresql: number; redis: number; media: number; search: number } {
   const day = Math.max(0, Math.min(dayOf(now), w.h.horizon - 1));
   const local = localStatusesAt(w.h, now);
   const federated = day * 9e6 + w.activeBefore[day] * 26_000;
@@ -267,7 +270,9 @@ export function spaceUsage(w: World, now: number): { postgresql: number; redis: 
   for (let d = day - 7 - sinceSunday; d <= day; d++) if (d >= 0) cache += 6e8 + w.h.dailyActive[d] * 2.5e6;
   const media = Math.round(local * 0.22 * 1.1e6 + members * 1.8e6 + cache);
   const redis = Math.round(3.4e7 + w.h.dailyActive[day] * 1.4e5 + stable(w.seed, `redis:${day}`, 9e6));
-  return { postgresql, redis, media };
+  // Elasticsearch indexes local statuses and the public federated ones (primary shards only, as Mastodon sums them).
+  const search = Math.round(1.6e8 + local * 1500 + day * 3.1e6);
+  return { postgresql, redis, media, search };
 }
 
 function dimensionFor(
@@ -345,10 +350,14 @@ function dimensionFor(
         )
       };
     case 'servers':
+      // servers_dimension.rb groups statuses by accounts.domain and names local ones (NULL) by our own domain
       return {
         key,
         data: top(
-          w.ix.list.map((x) => [x.domain, x.domain, peerStatuses(x.domain)]),
+          [
+            [c.v.domain, c.v.domain, inRange(w.h.statuses)] as [string, string, number],
+            ...w.ix.list.map((x): [string, string, number] => [x.domain, x.domain, peerStatuses(x.domain)])
+          ],
           limit
         )
       };
@@ -366,7 +375,9 @@ function dimensionFor(
         data: [
           row('postgresql', 'PostgreSQL', s.postgresql),
           row('redis', 'Redis', s.redis),
-          row('media', 'Media storage', s.media)
+          row('media', 'Media storage', s.media),
+          // space_usage_dimension.rb adds the search index from 4.3.0 (the co-op runs Elasticsearch).
+          ...(atLeast(c.v.version, '4.3') ? [row('search', 'Elasticsearch', s.search)] : [])
         ]
       };
     }
@@ -424,13 +435,22 @@ const nextMonth = (ms: number) => {
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
 };
 
+/** Rails' `date - n.months` on a day index: the same day of month, clamped to the month's last day. */
+function monthsBefore(day: number, n: number): number {
+  const d = new Date(dayStart(day));
+  const last = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - n + 1, 0)).getUTCDate();
+  return dayOf(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - n, Math.min(d.getUTCDate(), last)));
+}
+
 /** Cohorts of sign-ups; a member counts as retained in a period when their *last* sign-in is at or after it. */
 export function retention(c: Ctx): void {
   const p = parseParams(c.req);
-  const from = parseDay(p.start_at);
+  let from = parseDay(p.start_at);
   const to = parseDay(p.end_at);
   if (from === null || to === null) return send(c, 200, []);
   const monthly = p.frequency === 'month';
+  // Patched releases answer at most the 12 months (31 days) before end_at, whatever start_at says.
+  if (retentionCapped(c.v.version)) from = Math.max(from, monthly ? monthsBefore(to, 12) : to - 31);
   const now = c.v.now;
   const trunc = (ms: number) => (monthly ? truncMonth(ms) : ms - (ms % DAY));
   const step = (ms: number) => (monthly ? nextMonth(ms) : ms + DAY);

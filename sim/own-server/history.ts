@@ -261,7 +261,9 @@ export function buildHistory(seed: number, horizon: number): History {
   const statusesBefore = new Float64Array(horizon + 1);
   for (let d = 0; d < horizon; d++) {
     const r = rngFor(seed, `interactions:${d}`);
-    // Favourites, boosts and replies received: more per post as the follower graph grows.
+    // Mastodon's `interactions` measure: favourites, boosts, replies, follows and poll votes *made by* our
+    // members on any post (favourite_service.rb, reblog_service.rb, ...), not what our posts receive. Members
+    // who post more also act more, and more as the people they follow grow in number.
     const perPost = 2.2 + Math.min(d, 900) / 600 + 0.18 * gauss(r);
     interactions[d] = Math.max(0, Math.round(statuses[d] * perPost));
     statusesBefore[d + 1] = statusesBefore[d] + statuses[d];

@@ -302,15 +302,18 @@ export function buildModeration(seed: number, h: History, ix: PeerIndex): Modera
         target = { remote: newRemote(peer.domain, createdMs) };
         reporter = { local: activeLocal(r, d) };
       }
+      // A Flag from another server carries no category or rules: ReportService files it as `other`
+      // (app/lib/activitypub/activity/flag.rb → app/services/report_service.rb).
+      const incoming = 'remote' in reporter;
       pending.push({
         createdMs,
         ...handle(r, createdMs, 16),
-        category,
+        category: incoming ? 'other' : category,
         comment: COMMENTS[category][Math.floor(r() * COMMENTS[category].length)],
         forwarded: 'remote' in target && r() < 0.45,
         reporter,
         target,
-        ruleIds
+        ruleIds: incoming ? [] : ruleIds
       });
     }
     const waveDomain = waveDays.get(d);

@@ -44,10 +44,13 @@ const DESCRIPTION = 'A social media server owned and run by its members, as a co
 const statuses = { max_characters: 500, max_media_attachments: 4, characters_reserved_per_url: 23 };
 const polls = { max_options: 4, max_characters_per_option: 50, min_expiration: 300, max_expiration: 2629746 };
 
-/** Unique logins in the last `days` days up to now (Mastodon's HyperLogLog windows). */
+/**
+ * InstancePresenter#active_user_count(weeks): ActivityTracker#sum(weeks.weeks.ago) merges the daily HyperLogLog
+ * keys of the dates [today − days, today) — the range excludes its end, so today's sign-ins are not in it yet.
+ */
 export function activeWithin(c: Ctx, days: number): number {
   const today = dayOf(c.v.now);
-  return uniqueLogins(c.w.h, today - days + 1, today + 1, c.v.now);
+  return uniqueLogins(c.w.h, today - days, today, c.v.now);
 }
 
 /** Blocked domains (any severity, `noop` included) as of now. */
@@ -115,7 +118,8 @@ export function instanceV2(c: Ctx): void {
     version: v.version,
     source_url: 'https://github.com/mastodon/mastodon',
     description: DESCRIPTION,
-    usage: { users: { active_month: activeWithin(c, 28) } },
+    // instance_serializer.rb (4.4.0+): limited federation mode reports 0 here; NodeInfo keeps the real count.
+    usage: { users: { active_month: s.limitedFederation && at('4.4') ? 0 : activeWithin(c, 28) } },
     thumbnail: {
       url: `${thumb}/@1x/thumbnail.png`,
       ...(at('4.5') ? { description: 'Members of the co-op around a table' } : {}),
@@ -199,20 +203,22 @@ export function activity(c: Ctx): void {
   if (!gated(c, c.s.activityApi)) return;
   const { h } = c.w;
   const now = c.v.now;
-  // Rolling weeks anchored at the request time: row 0 starts now, so only today has happened yet.
+  // Rolling weeks anchored at the request time: row 0 starts now, so only today has happened yet. Each row
+  // sums ActivityTracker#sum(start, start + 6.days), whose date range excludes its end: 6 days, so the 7th
+  // day of every week is in no row (activity_controller.rb + activity_tracker.rb; the same in every version read).
   const rows = Array.from({ length: 12 }, (_, i) => {
     const startMs = now - i * 7 * DAY;
     const first = dayOf(startMs);
     let statuses = 0;
     let registrations = 0;
-    for (let d = first; d <= first + 6; d++) {
+    for (let d = first; d < first + 6; d++) {
       statuses += seen(h.statuses, d, now);
       registrations += onDay(c.w.signupTimes, d, now);
     }
     return {
       week: String(Math.floor(startMs / 1000)),
       statuses: String(statuses),
-      logins: String(uniqueLogins(h, first, first + 7, now)),
+      logins: String(uniqueLogins(h, first, first + 6, now)),
       registrations: String(registrations)
     };
   });

@@ -47,3 +47,21 @@ export function atLeast(version: string, min: string): boolean {
   }
   return true;
 }
+
+/**
+ * The security releases 4.4.21, 4.5.14 and 4.6.4 cap `Admin::Metrics::Retention` to the last 12 months
+ * (monthly) or 31 days (daily) before `end_at` (app/lib/admin/metrics/retention.rb).
+ */
+export function retentionCapped(version: string): boolean {
+  if (atLeast(version, '4.7')) return true;
+  if (atLeast(version, '4.6')) return atLeast(version, '4.6.4');
+  if (atLeast(version, '4.5')) return atLeast(version, '4.5.14');
+  if (atLeast(version, '4.4')) return atLeast(version, '4.4.21');
+  return false;
+}
+
+/**
+ * From 4.6 `ReportFilter` casts `resolved` to a boolean (app/models/report_filter.rb), so `resolved=false` lists
+ * open reports; before, any non-empty `resolved` merged `Report.resolved`.
+ */
+export const resolvedParamIsBoolean = (version: string): boolean => atLeast(version, '4.6');

@@ -68,7 +68,15 @@ export function ownLimitFor(r: Rng): OwnLimit | undefined {
 /** The whole public list of one peer as of `day`; `others` are candidate peer domains to name. */
 export function domainBlocksFor(
   r: Rng,
-  o: { ownDomain: string; limit?: OwnLimit; day: number; withComments: boolean; others: () => string[] }
+  o: {
+    ownDomain: string;
+    limit?: OwnLimit;
+    day: number;
+    withComments: boolean;
+    others: () => string[];
+    /** Names in clear (Pleroma/Akkoma MRF lists have no obfuscation); the draws stay the same. */
+    plain?: boolean;
+  }
 ): DomainBlockEntry[] {
   const entries: DomainBlockEntry[] = [];
   const add = (domain: string, severity: 'silence' | 'suspend', obfuscated: boolean, comment?: string) => {
@@ -93,10 +101,13 @@ export function domainBlocksFor(
         : kind === 'peer' && others.length > 0
           ? pick(r, others)
           : `${pick(r, ['freespeech', 'spamfarm', 'botsin', 'shitpost', 'replyguys'])}${Math.floor(r() * 100)}.invalid`;
-    add(domain, r() < 0.5 ? 'silence' : 'suspend', r() < 0.2, r() < 0.7 ? pick(r, PUBLIC_REASONS) : '');
+    const severity = r() < 0.5 ? 'silence' : 'suspend';
+    const obfuscated = r() < 0.2 && !o.plain;
+    add(domain, severity, obfuscated, r() < 0.7 ? pick(r, PUBLIC_REASONS) : '');
   }
   const l = o.limit;
-  if (l && o.day >= l.fromDay && o.day < l.untilDay) add(o.ownDomain, l.severity, l.obfuscated, l.comment);
+  if (l && o.day >= l.fromDay && o.day < l.untilDay)
+    add(o.ownDomain, l.severity, l.obfuscated && !o.plain, l.comment);
   // Mastodon orders by severity (suspend first), then by domain.
   const rank = (e: DomainBlockEntry) => (e.severity === 'suspend' ? 0 : 1);
   return entries

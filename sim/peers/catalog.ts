@@ -2,10 +2,11 @@ import type { SecureContext } from 'node:tls';
 import { domainToASCII } from 'node:url';
 import type { SimClock } from '../clock.ts';
 import type { HostHandler } from '../http.ts';
-import { hash, rng, rngFor } from '../random.ts';
+import { hash, pick, rng, rngFor } from '../random.ts';
 import type { Ca } from '../tls.ts';
 import {
   domainBlocksFor,
+  PUBLIC_REASONS,
   SCRIPT_REASON,
   sha256,
   type DomainBlockEntry,
@@ -14,17 +15,23 @@ import {
 import {
   BadCertificates,
   BEHAVIOURS,
-  CONNECTION_LEVEL,
   FAILURE_WEIGHTS,
   FAILURES,
-  HTTP_LEVEL,
   LYING,
   OUTCOME,
   RefuseConnection,
   type Behaviour,
   type Outcome
 } from './failures.ts';
-import { dayOf, deriveProfile, drawnOwnLimit, honestUsage, lyingUsage, type PeerProfile } from './model.ts';
+import {
+  dayOf,
+  deriveProfile,
+  drawnOwnLimit,
+  honestUsage,
+  lyingUsage,
+  publishesMrf,
+  type PeerProfile
+} from './model.ts';
 import {
   FLOOD_ZONE,
   junkEntries,
@@ -107,8 +114,10 @@ export interface PeerCatalog {
   nodeinfoDocuments(domain: string, at?: Date): NodeInfoDocument[];
   /** The public domain-block list of a peer, or null when it does not publish one. */
   domainBlocks(domain: string, at?: Date): DomainBlockEntry[] | null;
-  /** Reachable peers whose public list limits the own server, at `at`. */
+  /** Reachable peers whose public list (or published MRF policy) limits the own server, at `at`. */
   limitingOwn(at?: Date): OwnLimitView[];
+  /** URLs fetched through a NodeInfo link no crawler should follow (another host or port). */
+  lured(): string[];
   /** The junk entries of the peers list, with what each normalises to. */
   junk(): JunkEntry[];
   /** Day 0 of the model: the UTC midnight before the clock's time at creation. */
@@ -187,6 +196,20 @@ export function createPeerCatalog(o: PeerCatalogOptions): PeerCatalog {
       forcedLimits.set(next.value, limit);
       flags[next.value] |= FLAG_LIMIT;
     }
+    // And one Pleroma/Akkoma server rejects it in its published MRF policy, among other domains.
+    for (let i = 1; i < o.count; i++) {
+      const p = profile(i);
+      if (!publishesMrf(p) || behaviourCode[i] !== 0 || p.bornDay > 0 || p.diesDay !== Infinity) continue;
+      forcedLimits.set(i, {
+        severity: 'suspend',
+        obfuscated: false,
+        comment: PUBLIC_REASONS[1],
+        fromDay: -60,
+        untilDay: Infinity
+      });
+      flags[i] |= FLAG_LIMIT;
+      break;
+    }
   }
 
   // A jump is visible on the day it happens and the day it falls back.
@@ -224,18 +247,30 @@ export function createPeerCatalog(o: PeerCatalogOptions): PeerCatalog {
       daily: rngFor(o.seed, `${p.domain}#day${d}`),
       lying: LYING.has(b),
       showDomainBlocks: p.showDomainBlocks,
-      knownPeers: knownPeers(p.domain)
+      knownPeers: knownPeers(p.domain),
+      mrf: () => ({ blocks: blocksOf(p, d, true), quarantined: quarantineOf(p) })
     });
   };
 
-  const blocksOf = (p: PeerProfile, d: number): DomainBlockEntry[] =>
+  const blocksOf = (p: PeerProfile, d: number, plain = false): DomainBlockEntry[] =>
     domainBlocksFor(rngFor(o.seed, `${p.domain}#blocks`), {
       ownDomain: o.ownDomain,
       limit: ownLimit(p),
       day: d,
       withComments: rngFor(o.seed, `${p.domain}#rationale`)() < 0.8,
-      others: () => knownPeers(p.domain)().slice(0, 10)
+      others: () => knownPeers(p.domain)().slice(0, 10),
+      plain
     });
+
+  /** Servers a Pleroma/Akkoma peer quarantines: names no other list of the simulation carries. */
+  const quarantineOf = (p: PeerProfile) => {
+    const r = rngFor(o.seed, `${p.domain}#quarantine`);
+    return Array.from({ length: 1 + Math.floor(r() * 3) }, (_, k) => ({
+      domain: `quarantined${k}-${Math.floor(r() * 1e6)}.invalid`,
+      reason: pick(r, PUBLIC_REASONS)
+    }));
+  };
+  const lured: string[] = [];
 
   const simPeer = (p: PeerProfile, d: number): SimPeer => {
     const b = behaviourOn(p, d);
@@ -267,7 +302,8 @@ export function createPeerCatalog(o: PeerCatalogOptions): PeerCatalog {
       site: () => siteOf(p, d, b),
       domainBlocks: () => blocksOf(p, d),
       knownPeers: knownPeers(p.domain),
-      crossHost: p.index === 0 ? (domains[1] ?? flagshipDomain) : flagshipDomain
+      crossHost: p.index === 0 ? (domains[1] ?? flagshipDomain) : flagshipDomain,
+      lured: (url) => void lured.push(url)
     };
   };
 
@@ -380,19 +416,21 @@ export function createPeerCatalog(o: PeerCatalogOptions): PeerCatalog {
         const l = ownLimit(p);
         if (!l || d < l.fromDay || d >= l.untilDay || p.bornDay > d) continue;
         // A peer that cannot be read (or asks not to be) tells nothing.
-        if (CONNECTION_LEVEL.has(b) || HTTP_LEVEL.has(b) || b.startsWith('robots_') || b === 'gone') continue;
+        if (OUTCOME[b] !== 'ok') continue;
         const entry = blocksOf(p, d).find((e) => e.digest === sha256(o.ownDomain));
         if (!entry) continue;
         out.push({
           peer: p.domain,
           severity: l.severity,
-          matchedBy: l.obfuscated ? 'digest' : 'domain',
+          // MRF lists name domains in clear; only Mastodon's public list obfuscates (with a digest).
+          matchedBy: l.obfuscated && !publishesMrf(p) ? 'digest' : 'domain',
           ...(entry.comment !== undefined ? { comment: entry.comment } : {})
         });
       }
       return out;
     },
     junk: () => junk,
+    lured: () => lured,
     handler(host) {
       const h = normalizeHost(host);
       if (h === SHARED_NODEINFO_HOST) {

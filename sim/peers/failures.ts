@@ -42,6 +42,14 @@ export const OUTCOME = {
   gzip_bomb: 'too_large',
   not_json: 'not_json',
   invalid_document: 'invalid',
+  // Hostile documents (issue 14): nesting that overflows a recursive walk, text a database refuses,
+  // strings meant to bloat what is stored, and NodeInfo links that lead the crawler elsewhere.
+  deep_links: 'invalid',
+  deep_metadata: 'invalid',
+  lone_surrogate: 'ok',
+  huge_strings: 'ok',
+  nodeinfo_other_host: 'redirect_refused',
+  nodeinfo_other_port: 'redirect_refused',
   // Numbers that lie: the document is fine, the values are suspect.
   active_gt_total: 'ok',
   negative_numbers: 'ok',
@@ -114,7 +122,38 @@ export const HTTP_LEVEL = new Set<Behaviour>([
   'http_503'
 ]);
 export const LYING = new Set<Behaviour>(['active_gt_total', 'negative_numbers', 'huge_numbers', 'jumps']);
-export const DOCUMENT_LEVEL = new Set<Behaviour>(['oversized', 'gzip_bomb', 'not_json', 'invalid_document']);
+export const DOCUMENT_LEVEL = new Set<Behaviour>([
+  'oversized',
+  'gzip_bomb',
+  'not_json',
+  'invalid_document',
+  'deep_metadata',
+  'lone_surrogate',
+  'huge_strings'
+]);
+
+/** Levels of nesting in the hostile documents: ~400 KB (links) and ~800 KB (metadata), under the 1 MiB cap. */
+export const HOSTILE_DEPTH = 200_000;
+let deepLinks: string | undefined;
+let deepMetadata: string | undefined;
+
+/** A discovery document whose `links` is an array nested HOSTILE_DEPTH levels deep (built once). */
+export function deepLinksDocument(): string {
+  deepLinks ??= `{"links":${'['.repeat(HOSTILE_DEPTH)}${']'.repeat(HOSTILE_DEPTH)}}`;
+  return deepLinks;
+}
+
+/** A NodeInfo document, valid but for `metadata`: objects and arrays nested HOSTILE_DEPTH levels deep. */
+export function deepMetadataDocument(): string {
+  deepMetadata ??=
+    '{"version":"2.0","software":{"name":"mastodon","version":"4.3.8"},"protocols":["activitypub"],' +
+    '"services":{"outbound":[],"inbound":[]},"usage":{"users":{"total":12}},"openRegistrations":false,' +
+    `"metadata":${'{"m":['.repeat(HOSTILE_DEPTH / 2)}${']}'.repeat(HOSTILE_DEPTH / 2)}}`;
+  return deepMetadata;
+}
+
+/** Characters of the bloating string (a quirk quoting it whole would store it). */
+export const HUGE_STRING_CHARS = 300_000;
 
 /** Thrown from certOverride: the TLS handshake is aborted and the socket closed, as a dead host does. */
 export class RefuseConnection extends Error {}

@@ -139,9 +139,13 @@ export function lyingUsage(p: PeerProfile, b: Behaviour, day: number, u: Usage):
   }
 }
 
+/** Pleroma and Akkoma publish their MRF simple policy (block lists included) in NodeInfo metadata. */
+export const publishesMrf = (p: { software: string }): boolean =>
+  p.software === 'pleroma' || p.software === 'akkoma';
+
 /** A peer's own-server limit, drawn once; only peers that publish their list can have one. */
 export function drawnOwnLimit(seed: number, p: PeerProfile): OwnLimit | undefined {
-  if (p.showDomainBlocks !== 'all') return undefined;
+  if (p.showDomainBlocks !== 'all' && !publishesMrf(p)) return undefined;
   return ownLimitFor(rngFor(seed, `${p.domain}#limit`));
 }
 

@@ -3,7 +3,10 @@ import { sendJson, sendText, type SimRequest } from '../http.ts';
 import type { DomainBlockEntry } from './blocklists.ts';
 import {
   answerLate,
+  deepLinksDocument,
+  deepMetadataDocument,
   DOCUMENT_LEVEL,
+  HUGE_STRING_CHARS,
   HTTP_LEVEL,
   neverAnswer,
   sendGzipBomb,
@@ -28,6 +31,8 @@ export interface PeerContext {
   knownPeers: () => string[];
   /** Where an alias redirects its NodeInfo (another peer: the alias would inherit its numbers). */
   crossHost: string;
+  /** Notes a request that followed a NodeInfo link no crawler should follow (`?lure=`). */
+  lured?: (url: string) => void;
 }
 
 /** Slower than any sane header timeout, short enough that a forgotten socket goes away. */
@@ -73,6 +78,7 @@ function serveSite(
 ): void | Promise<void> {
   const path = req.url.pathname;
   const host = ctx.profile.domain;
+  if (req.url.searchParams.has('lure')) ctx.lured?.(req.url.href);
   if (path === '/robots.txt') {
     if (b === 'robots_disallow_all') return sendText(res, 200, ROBOTS_DISALLOW_ALL);
     if (b === 'robots_disallow_fedipulse') return sendText(res, 200, ROBOTS_DISALLOW_FEDIPULSE);
@@ -110,13 +116,24 @@ function serveSite(
         302
       );
     }
+    if (b === 'deep_links') return sendText(res, 200, deepLinksDocument(), JSON_TYPE);
+    if (b === 'nodeinfo_other_host' || b === 'nodeinfo_other_port') {
+      // The link names another server, or another port of this one: a redirect in all but name.
+      const to = b === 'nodeinfo_other_host' ? ctx.crossHost : `${host}:8443`;
+      const docPath = site.documents[0]?.path ?? '/nodeinfo/2.0';
+      return sendJson(res, 200, {
+        links: [
+          { rel: `${NI}2.0`, href: `https://${to}${docPath}${docPath.includes('?') ? '&' : '?'}lure=${host}` }
+        ]
+      });
+    }
     if (site.discovery === null) return notFound(res, site);
     return sendJson(res, 200, site.discovery);
   }
 
   const doc = site.documents.find((d) => d.path === path + req.url.search || d.path === path);
   if (doc) {
-    if (DOCUMENT_LEVEL.has(b)) return sendBrokenDocument(ctx, res, b);
+    if (DOCUMENT_LEVEL.has(b)) return sendBrokenDocument(ctx, res, b, doc.body);
     return sendJson(res, 200, doc.body, doc.contentType ? { 'content-type': doc.contentType } : {});
   }
   // PeerTube answers other NodeInfo versions with a JSON 404.
@@ -137,9 +154,33 @@ function serveSite(
   return notFound(res, site);
 }
 
-function sendBrokenDocument(ctx: PeerContext, res: ServerResponse, b: Behaviour): void | Promise<void> {
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+function sendBrokenDocument(
+  ctx: PeerContext,
+  res: ServerResponse,
+  b: Behaviour,
+  body: unknown
+): void | Promise<void> {
   const variant = (ctx.profile.phase % 100) / 100;
+  const doc = body as Record<string, unknown>;
+  const meta = (doc.metadata ?? {}) as Record<string, unknown>;
   switch (b) {
+    case 'deep_metadata':
+      return sendText(res, 200, deepMetadataDocument(), JSON_TYPE);
+    case 'lone_surrogate':
+      // JSON.stringify writes the lone high surrogate as the escape \ud83d: valid JSON, invalid Unicode.
+      return sendJson(res, 200, {
+        ...doc,
+        metadata: { ...meta, nodeName: `${ctx.profile.nodeName} \ud83d` }
+      });
+    case 'huge_strings':
+      // Each would end up quoted in a quirk, or in a stored column, if nothing capped them.
+      return sendJson(res, 200, {
+        ...doc,
+        openRegistrations: 'open '.repeat(HUGE_STRING_CHARS / 5),
+        metadata: { ...meta, nodeName: 'N'.repeat(HUGE_STRING_CHARS) }
+      });
     case 'oversized':
       return sendOversized(res, variant < 0.5);
     case 'gzip_bomb':

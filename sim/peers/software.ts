@@ -1,4 +1,5 @@
 import { pick, weighted, type Rng } from '../random.ts';
+import type { DomainBlockEntry } from './blocklists.ts';
 import { robotsFor } from './robots.ts';
 
 /**
@@ -33,6 +34,14 @@ export interface PeerView {
   showDomainBlocks: 'all' | 'users' | 'disabled' | 'absent';
   /** Other peers this one knows (its /api/v1/instance/peers). */
   knownPeers: () => string[];
+  /** Its moderation lists, names in clear (Pleroma/Akkoma publish them in NodeInfo, MRF transparency). */
+  mrf: () => MrfLists;
+}
+
+/** A Pleroma/Akkoma server's MRF simple policy and quarantine, as its NodeInfo shows them. */
+export interface MrfLists {
+  blocks: DomainBlockEntry[];
+  quarantined: { domain: string; reason: string }[];
 }
 
 export interface NodeInfoDocument {
@@ -51,8 +60,11 @@ export interface ExpectedSoftware {
   version: string | null;
   usersTotal: number | null;
   activeMonth: number | null;
-  /** Set when the software itself stops a polite crawler (robots.txt, NodeInfo switched off). */
-  outcome?: 'robots_disallowed' | 'http_error';
+  /**
+   * Set when the software itself stops a polite crawler (robots.txt, NodeInfo switched off, a NodeInfo
+   * link to another host, which the crawler treats as a redirect).
+   */
+  outcome?: 'robots_disallowed' | 'http_error' | 'redirect_refused';
   /** Numbers deliberately fake or meaningless (GoToSocial baffle/zero). */
   fake?: 'baffle' | 'zero';
 }
@@ -315,6 +327,35 @@ function misskeyFamily(
   };
 }
 
+/**
+ * metadata.federation of Pleroma/Akkoma with MRF transparency on (akkoma_3.0.0 and pleroma_2.2.50 fixtures):
+ * every rejected and silenced domain, with reasons, and the quarantine.
+ */
+function mrfFederation(p: PeerView) {
+  const { blocks, quarantined } = p.mrf();
+  const names = (sev: 'suspend' | 'silence') => blocks.filter((e) => e.severity === sev);
+  const info = (list: DomainBlockEntry[]) =>
+    Object.fromEntries(list.filter((e) => e.comment).map((e) => [e.domain, { reason: e.comment }]));
+  const reject = names('suspend');
+  const silence = names('silence');
+  return {
+    enabled: true,
+    exclusions: false,
+    mrf_policies: ['SimplePolicy', 'HashtagPolicy'],
+    mrf_simple: {
+      accept: [],
+      reject: [`*.flood.example`, ...reject.map((e) => e.domain)],
+      media_nsfw: [],
+      federated_timeline_removal: silence.map((e) => e.domain)
+    },
+    mrf_simple_info: { reject: info(reject), federated_timeline_removal: info(silence) },
+    quarantined_instances: quarantined.map((q) => q.domain),
+    quarantined_instances_info: {
+      quarantined_instances: Object.fromEntries(quarantined.map((q) => [q.domain, { reason: q.reason }]))
+    }
+  };
+}
+
 /** Pleroma and Akkoma: 2.0 and 2.1 at .json paths, MRF transparency in metadata. */
 function pleromaFamily(name: 'pleroma' | 'akkoma') {
   return (p: PeerView): Site => {
@@ -332,12 +373,7 @@ function pleromaFamily(name: 'pleroma' | 'akkoma') {
           'polls',
           'pleroma_emoji_reactions'
         ],
-        federation: {
-          enabled: true,
-          exclusions: false,
-          mrf_policies: ['SimplePolicy', 'HashtagPolicy'],
-          mrf_simple: { reject: [`*.flood.example`], media_nsfw: [], federated_timeline_removal: [] }
-        },
+        federation: mrfFederation(p),
         nodeName: p.nodeName,
         nodeDescription: '',
         postFormats: ['text/plain', 'text/html', 'text/markdown'],
@@ -731,7 +767,10 @@ const wordpress: SoftwareKind = {
       domainBlocks: 'absent',
       robots: robotsFor('wordpress'),
       notFound: 'html',
-      expected: expectedOf('wordpress', p, u.total, u.activeMonth)
+      expected: {
+        ...expectedOf('wordpress', p, u.total, u.activeMonth),
+        ...(hosting === 'wpcom' ? { outcome: 'redirect_refused' as const } : {})
+      }
     };
   }
 };

@@ -105,12 +105,27 @@ describe('signing in with the own Mastodon server', () => {
     await expect(page.getByText('@dana@social.coop.example').isVisible()).resolves.toBe(true);
     await expect(
       page
-        .getByText(/Owner, Admin or Moderator/)
+        .getByText(/role on our server may see its admin\s+dashboard/)
         .first()
         .isVisible()
     ).resolves.toBe(true);
     await page.goto(`${dash.url}/growth`);
     expect(new URL(page.url()).pathname).toBe('/auth/signin');
+    await context.clearCookies();
+    await page.close();
+  });
+
+  it('a role called "Admin" without the dashboard permission is refused; a renamed staff role is not', async () => {
+    const page = await context.newPage();
+    await signInAs(page, 'emil', '/capacity');
+    expect(new URL(page.url()).pathname).toBe('/auth/refused');
+    await expect(
+      page.getByText('Your role, Admin, does not have that permission.').isVisible()
+    ).resolves.toBe(true);
+    await context.clearCookies();
+
+    await signInAs(page, 'gwen', '/capacity');
+    expect(new URL(page.url()).pathname).toBe('/capacity');
     await context.clearCookies();
     await page.close();
   });

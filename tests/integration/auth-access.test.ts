@@ -140,12 +140,14 @@ describe('access control and sign-in, over HTTP', () => {
     expect(signedIn.headers.get('cache-control')).toBe('private, no-store');
   });
 
-  it('/metrics needs the bearer token when FEDIPULSE_METRICS_TOKEN is set', async () => {
-    expect((await get('/metrics')).status).toBe(401);
+  it('/metrics needs the bearer token (or a staff session) when FEDIPULSE_METRICS_TOKEN is set', async () => {
+    const anon = await get('/metrics');
+    expect(anon.status).toBe(401);
+    expect(anon.headers.get('www-authenticate')).toMatch(/^Bearer\b/);
     expect((await get('/metrics', undefined, { authorization: 'Bearer wrong' })).status).toBe(401);
-    expect((await get('/metrics', undefined, { authorization: `Bearer ${METRICS_TOKEN}` })).status).not.toBe(
-      401
-    );
+    expect((await get('/metrics', undefined, { authorization: `Bearer ${METRICS_TOKEN}` })).status).toBe(200);
+    const good = seal(Buffer.from(SECRET), 'session', newSession(staff, 3600));
+    expect((await get('/metrics', cookieOf(good))).status).toBe(200);
   });
 
   /** The whole flow as a browser does it, through the simulator's authorisation page. */

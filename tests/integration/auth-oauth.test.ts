@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,7 +30,10 @@ describe('sign-in against the simulated own server', () => {
 
   const config = () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'fp-oauth-'));
-    return loadAuthConfig({ FEDIPULSE_INSTANCE_URL: base }, path.join(dir, 'db.duckdb'));
+    return loadAuthConfig(
+      { FEDIPULSE_INSTANCE_URL: base, ORIGIN: new URL(redirectUri).origin },
+      path.join(dir, 'db.duckdb')
+    );
   };
 
   /** The authorisation page's form, submitted for one account. */
@@ -64,12 +67,12 @@ describe('sign-in against the simulated own server', () => {
 
   it('registers once with read:accounts, signs in with PKCE and reads the role', async () => {
     const cfg = config();
-    const app = await ensureApp(cfg, redirectUri, fetcher);
+    const app = await ensureApp(cfg, fetcher);
     expect(statSync(cfg.appFile).mode & 0o777).toBe(0o600);
     expect([...sim.oauth.state.apps.values()].find((a) => a.clientId === app.clientId)?.scopes).toEqual([
       'read:accounts'
     ]);
-    expect((await ensureApp(cfg, redirectUri, fetcher)).clientId).toBe(app.clientId); // from the file
+    expect((await ensureApp(cfg, fetcher)).clientId).toBe(app.clientId); // from the file
 
     const { verifier, challenge } = pkcePair();
     const back = await approve(authorizeUrl(base, app, 'st4te', challenge), sim.oauth.accounts[2].id);
@@ -77,7 +80,17 @@ describe('sign-in against the simulated own server', () => {
     expect(back.searchParams.get('state')).toBe('st4te');
     const token = await exchangeCode(app, back.searchParams.get('code')!, verifier, fetcher);
     const who = await verifyCredentials(base, token, fetcher);
-    expect(who).toMatchObject({ acct: 'chidi@127.0.0.1', roleName: 'Moderator' });
+    // Mastodon's computed permissions: the Moderator role's 1308 with the everyone role's 65536 added.
+    expect(who).toMatchObject({ acct: 'chidi@127.0.0.1', roleName: 'Moderator', permissions: '66844' });
+  });
+
+  it('without ORIGIN registers nothing: a redirect URI is never guessed', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'fp-oauth-'));
+    const cfg = loadAuthConfig({ FEDIPULSE_INSTANCE_URL: base }, path.join(dir, 'db.duckdb'));
+    const before = sim.oauth.state.apps.size;
+    await expect(ensureApp(cfg, fetcher)).rejects.toMatchObject({ code: 'no_origin' });
+    expect(sim.oauth.state.apps.size).toBe(before);
+    expect(existsSync(cfg.appFile)).toBe(false);
   });
 
   it('registers again when the server no longer knows the stored app', async () => {
@@ -86,7 +99,7 @@ describe('sign-in against the simulated own server', () => {
       cfg.appFile,
       JSON.stringify({ instance: base, redirectUri, clientId: 'forgotten', clientSecret: 'forgotten' })
     );
-    const app = await ensureApp(cfg, redirectUri, fetcher);
+    const app = await ensureApp(cfg, fetcher);
     expect(app.clientId).not.toBe('forgotten');
     expect(sim.oauth.state.apps.has(app.clientId)).toBe(true);
     expect(JSON.parse(readFileSync(cfg.appFile, 'utf8')).clientId).toBe(app.clientId);
@@ -95,7 +108,7 @@ describe('sign-in against the simulated own server', () => {
   });
 
   it('refuses a wrong PKCE verifier, a reused code, and a code for another redirect URI', async () => {
-    const app = await ensureApp(config(), redirectUri, fetcher);
+    const app = await ensureApp(config(), fetcher);
     const { challenge } = pkcePair();
     const back = await approve(authorizeUrl(base, app, 's', challenge), sim.oauth.accounts[0].id);
     const code = back.searchParams.get('code')!;
@@ -111,7 +124,7 @@ describe('sign-in against the simulated own server', () => {
   });
 
   it('shows an error instead of redirecting to an unregistered URI, and accepts only S256', async () => {
-    const app = await ensureApp(config(), redirectUri, fetcher);
+    const app = await ensureApp(config(), fetcher);
     const { challenge } = pkcePair();
     const evil = new URL(authorizeUrl(base, app, 's', challenge));
     evil.searchParams.set('redirect_uri', 'https://evil.example/cb');
@@ -132,7 +145,7 @@ describe('sign-in against the simulated own server', () => {
   });
 
   it('a denied authorisation comes back as access_denied; tokens can be revoked', async () => {
-    const app = await ensureApp(config(), redirectUri, fetcher);
+    const app = await ensureApp(config(), fetcher);
     const pair = pkcePair();
     const denied = await approve(
       authorizeUrl(base, app, 'x', pair.challenge),
@@ -147,6 +160,7 @@ describe('sign-in against the simulated own server', () => {
     const token = await exchangeCode(app, ok.searchParams.get('code')!, p2.verifier, fetcher);
     const who = await verifyCredentials(base, token, fetcher);
     expect(who.roleName).toBe('');
+    expect(who.permissions).toBe('65536'); // the everyone role: invite_users only
     await fetch(`${base}/oauth/revoke`, {
       method: 'POST',
       body: new URLSearchParams({ client_id: app.clientId, client_secret: app.clientSecret, token })
@@ -162,7 +176,12 @@ describe('sign-in against the simulated own server', () => {
       headers: { authorization: `Bearer ${sim.own.tokens.admin}` }
     });
     const body = (await res.json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ username: 'ada', acct: 'ada', role: { name: 'Owner', permissions: '1' } });
+    // The Owner role stores only administrator (1); the API gives its computed permissions: every flag.
+    expect(body).toMatchObject({
+      username: 'ada',
+      acct: 'ada',
+      role: { name: 'Owner', permissions: String(2 ** 20 - 1) }
+    });
     expect(body.source).toBeTypeOf('object');
     // The S256 challenge the provider checks is the RFC 7636 one.
     const v = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';

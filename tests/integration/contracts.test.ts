@@ -17,6 +17,7 @@ const VIEWS: Record<string, string[]> = {
     'forwarded',
     'target_origin',
     'target_domain',
+    'reporter_domain',
     'first_assigned_seen_at'
   ],
   retention_cohorts: ['instance', 'frequency', 'cohort', 'period_index', 'users', 'rate', 'observed_at'],

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sim } from '../../sim/index.ts';
@@ -17,6 +17,14 @@ describe('npm start with a schedule', () => {
   let dbPath: string;
   let log = '';
   const token = 'scrape-me-7d1f';
+  /** Secrets of the server process that no collection needs (collectors/process.ts collectorChildEnv). */
+  const serverSecrets = {
+    FEDIPULSE_SESSION_SECRET: 'start-test-session-secret-0123456789',
+    FEDIPULSE_OAUTH_CLIENT_ID: 'start-test-client-id',
+    FEDIPULSE_OAUTH_CLIENT_SECRET: 'start-test-client-secret',
+    // Port 9 (discard): nothing listens, so each send fails and is retried; only the environment matters here.
+    FEDIPULSE_ALERT_WEBHOOK: 'http://127.0.0.1:9/hooks/start-test-webhook-secret'
+  };
 
   beforeAll(async () => {
     if (!existsSync(path.join(ROOT, 'build', 'index.js')))
@@ -34,6 +42,7 @@ describe('npm start with a schedule', () => {
         FEDIPULSE_SCHEDULE_PEERS: '*/4 * * * * *',
         FEDIPULSE_SCHEDULE_JITTER_MINUTES: '0',
         FEDIPULSE_METRICS_TOKEN: token,
+        ...serverSecrets,
         PORT: String(port),
         HOST: '127.0.0.1'
       },
@@ -92,6 +101,39 @@ describe('npm start with a schedule', () => {
     expect(st.kinds.instance.last?.outcome).toMatch(/ok|busy/);
     expect(st.kinds.instance.last_ok_at).not.toBeNull();
     expect(Date.parse(st.kinds.peers.next_at!)).toBeGreaterThan(Date.now() - 5000);
+  });
+
+  it("a scheduled collection's process holds none of the server's secrets (/proc/<pid>/environ)", async () => {
+    let environ: Record<string, string> | null = null;
+    const deadline = Date.now() + 60_000;
+    while (!environ && Date.now() < deadline) {
+      const pid = scheduleStatus(dbPath)?.running?.pid;
+      if (pid) {
+        try {
+          const raw = readFileSync(`/proc/${pid}/environ`, 'utf8');
+          environ = Object.fromEntries(
+            raw
+              .split('\0')
+              .filter(Boolean)
+              .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])
+          );
+        } catch {
+          // It finished between the status file and /proc: catch the next one.
+        }
+      }
+      if (!environ) await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(environ, log).not.toBeNull();
+    const text = JSON.stringify(environ);
+    for (const [name, value] of Object.entries({ ...serverSecrets, FEDIPULSE_METRICS_TOKEN: token })) {
+      expect(environ![name], name).toBeUndefined();
+      expect(text).not.toContain(value);
+    }
+    // What it needs to collect is there: the admin token, the server, the simulator's CA and routes.
+    expect(environ!.FEDIPULSE_TOKEN).toBe(sim.own.tokens.admin);
+    expect(environ!.FEDIPULSE_INSTANCE_URL).toBe(sim.ownUrl);
+    expect(environ!.NODE_EXTRA_CA_CERTS).toBe(sim.ca.certPath);
+    expect(environ!.FEDIPULSE_CONNECT_TO).toBeTruthy();
   });
 
   it('stops cleanly on SIGTERM (as systemd stops it), collections included', async () => {

@@ -205,8 +205,10 @@ describe('simulated peers on the wire', () => {
   });
 
   it('public domain blocks name the own server by name or by digest', async () => {
-    const limits = sim.peers.limitingOwn();
+    // Pleroma/Akkoma limit us in their NodeInfo MRF lists instead (next test).
+    const limits = sim.peers.limitingOwn().filter((l) => sim.peers.domainBlocks(l.peer) !== null);
     const digest = sha256('social.coop.example');
+    expect(limits.length).toBeGreaterThanOrEqual(3);
     for (const l of limits.slice(0, 3)) {
       const list = JSON.parse(
         ok(await get(`https://${l.peer}/api/v1/instance/domain_blocks`)).body.toString()
@@ -216,6 +218,23 @@ describe('simulated peers on the wire', () => {
       if (l.matchedBy === 'domain') expect(entry.domain).toBe('social.coop.example');
       else expect(entry.domain).toContain('*');
     }
+  });
+
+  it('a Pleroma/Akkoma peer names the own server in the MRF lists of its NodeInfo, among others', async () => {
+    const mrf = sim.peers
+      .limitingOwn()
+      .filter((l) => ['pleroma', 'akkoma'].includes(sim.peers.get(l.peer)!.software));
+    expect(mrf.length).toBeGreaterThan(0);
+    const l = mrf[0];
+    const discovery = JSON.parse(ok(await get(`https://${l.peer}/.well-known/nodeinfo`)).body.toString()) as {
+      links: { href: string }[];
+    };
+    const doc = JSON.parse(ok(await get(discovery.links[0].href)).body.toString());
+    const fed = doc.metadata.federation;
+    const key = l.severity === 'suspend' ? 'reject' : 'federated_timeline_removal';
+    expect(fed.mrf_simple[key]).toContain('social.coop.example');
+    expect(fed.mrf_simple.reject.length + fed.quarantined_instances.length).toBeGreaterThan(1);
+    if (l.comment) expect(fed.mrf_simple_info[key]['social.coop.example'].reason).toBe(l.comment);
   });
 
   it('IDN peers answer under their punycode name; the flood zone answers any name', async () => {

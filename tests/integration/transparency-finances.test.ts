@@ -4,7 +4,7 @@ import { openReadOnly } from '../../collectors/store/database.ts';
 import { latestSnapshot } from '../../collectors/store/snapshots.ts';
 import { ROOT, runCollect, startDashboard, tempDir, type Dashboard } from '../helpers/index.ts';
 
-/** The report's finances section (schema 1.1) against the demo co-op's books, straight from the views. */
+/** The report's finances section (schema 1.1, 1.2) against the demo co-op's books, straight from the views. */
 const env = {
   FEDIPULSE_DB: path.join(tempDir('fedipulse-tfin-'), 'f.duckdb'),
   FEDIPULSE_LEDGER: path.join(ROOT, 'sim', 'ledger', 'demo-ledger.csv'),
@@ -43,8 +43,15 @@ describe('transparency report: finances section', () => {
   it('the JSON carries totals by category equal to finance_monthly for the quarter', async () => {
     const res = await fetch(`${dashboard.url}/transparency/${PERIOD}.json`);
     expect(res.status).toBe(200);
-    const report = (await res.json()) as { schema_version: string; finances: Section | null };
-    expect(report.schema_version).toBe('1.1');
+    const report = (await res.json()) as {
+      schema_version: string;
+      finances: (Section & { activeMembers: number | null; activeMembersSuppressed: boolean }) | null;
+      members: { active: { value: number | null; suppressed: boolean } };
+    };
+    // Active members in the books are the report's members.active: published or hidden together.
+    expect(report.finances!.activeMembers).toBe(report.members.active.value);
+    expect(report.finances!.activeMembersSuppressed).toBe(report.members.active.suppressed);
+    expect(report.schema_version).toBe('1.2');
     const f = report.finances!;
     expect(f.currency).toBe('EUR');
     const got = [
@@ -65,7 +72,7 @@ describe('transparency report: finances section', () => {
     expect(html).toMatch(/data-metric="finances.income.total"/);
     const csv = await (await fetch(`${dashboard.url}/transparency/${PERIOD}.csv`)).text();
     const total = expected.filter((t) => t.direction === 'expense').reduce((a, t) => a + t.amount, 0);
-    const row = csv.split('\r\n').find((l) => l.startsWith(`1.1,${PERIOD},finances,expenses.total,`));
+    const row = csv.split('\r\n').find((l) => l.startsWith(`1.2,${PERIOD},finances,expenses.total,`));
     expect(Number(row!.split(',')[5])).toBeCloseTo(total, 2);
   });
 

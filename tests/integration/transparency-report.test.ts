@@ -3,9 +3,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeWriter, openWriter, type Db } from '../../collectors/store/database.ts';
 import { publishSnapshot } from '../../collectors/store/snapshots.ts';
-import { latestClosed } from '../../src/lib/server/transparency/period.ts';
+import { closedPeriods, latestClosed } from '../../src/lib/server/transparency/period.ts';
 import { publicDomain } from '../../src/lib/server/transparency/report.ts';
 import { startDashboard, tempDir, type Dashboard } from '../helpers/index.ts';
+import { Reader } from '../helpers/transparency-attack.ts';
 
 const DAY = 86_400_000;
 const H = 3_600_000;
@@ -111,6 +112,10 @@ async function buildFixture(db: Db): Promise<void> {
       [peer]
     );
   }
+  // The server shows its domain blocks and their reasons to everyone (collectors/instance/public.ts).
+  await db.run(
+    `INSERT INTO settings VALUES ('public_domain_blocks', 'all'), ('public_domain_blocks_rationale', 'all')`
+  );
   await db.run(
     `INSERT INTO runs (kind, started_at, finished_at, status) VALUES ('all', CAST('2026-10-01T06:00:00Z' AS TIMESTAMPTZ), CAST('2026-10-01T06:05:00Z' AS TIMESTAMPTZ), 'ok')`
   );
@@ -143,12 +148,19 @@ describe('transparency report of a closed quarter', () => {
   });
   afterAll(async () => dash?.stop());
 
+  /** A count as published: the fixture's number, "fewer than k" when small, or hidden with a reason. */
+  const published = (n: { value: number | null; suppressed: boolean; reason?: string }, truth: number) => {
+    if (truth > 0 && truth < 5) expect(n).toEqual({ value: null, suppressed: true, reason: 'small' });
+    else if (n.suppressed) expect(n).toEqual({ value: null, suppressed: true, reason: 'complementary' });
+    else expect(n).toEqual({ value: truth, suppressed: false });
+  };
+
   it('the JSON has the numbers of the views, with small counts suppressed', async () => {
     const res = await fetch(`${url}/transparency/2026-Q3.json`);
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('public, max-age=3600');
     const r = await res.json();
-    expect(r.schema_version).toBe('1.1');
+    expect(r.schema_version).toBe('1.2');
     expect(r.period).toMatchObject({
       id: '2026-Q3',
       start: '2026-07-01',
@@ -160,26 +172,30 @@ describe('transparency report of a closed quarter', () => {
     expect(r.members.total_previous).toEqual({ value: 2290, suppressed: false });
     expect(r.members.total_change).toEqual({ value: 110, suppressed: false });
     expect(r.members.active).toEqual({ value: 800, suppressed: false });
-    expect(r.members.active_change).toEqual({ value: null, suppressed: true }); // +3
-    expect(r.members.signups).toEqual({ value: 82, suppressed: false });
-    expect(r.reports.received).toEqual({ value: 30, suppressed: false });
-    expect(r.reports.about_local_accounts.value).toBe(22);
-    expect(r.reports.about_remote_accounts.value).toBe(8);
-    expect(r.reports.handled.value).toBe(31);
-    expect(r.reports.open_at_end).toEqual({ value: null, suppressed: true }); // 2
-    expect(r.reports.resolved_within_24h_share.value).toBeCloseTo(10 / 30);
-    expect(r.reports.resolved_within_7d_share.value).toBeCloseTo(19 / 30);
-    expect(r.reports.median_hours_to_resolve).toEqual({ value: 30, suppressed: false });
+    // 800 − 797: both totals are published, so their net change is too (it is no group of people).
+    expect(r.members.active_change).toEqual({ value: 3, suppressed: false });
+    published(r.members.signups, 82);
+    published(r.reports.received, 30);
+    published(r.reports.about_local_accounts, 22);
+    published(r.reports.about_remote_accounts, 8);
+    published(r.reports.handled, 31);
+    published(r.reports.open_at_end, 2); // small
+    const cat = (c: string) =>
+      r.reports.by_category.find((x: { category: string }) => x.category === c).count;
+    published(cat('spam'), 20);
+    published(cat('violation'), 7);
+    published(cat('legal'), 3); // small
+    published(cat('other'), 0);
+    // A small count never stands alone in an identity: received = Σ categories has a second hidden cell.
     expect(
-      Object.fromEntries(
-        r.reports.by_category.map((c: { category: string; count: unknown }) => [c.category, c.count])
-      )
-    ).toEqual({
-      spam: { value: 20, suppressed: false },
-      legal: { value: null, suppressed: true },
-      violation: { value: null, suppressed: true }, // 7, hidden so that legal = 30 − 20 − 7 cannot be worked out
-      other: { value: 0, suppressed: false }
-    });
+      r.reports.by_category.filter((c: { count: { suppressed: boolean } }) => c.count.suppressed).length +
+        (r.reports.received.suppressed ? 1 : 0)
+    ).toBeGreaterThanOrEqual(2);
+    if (!r.reports.received.suppressed && !r.reports.resolved_within_24h_share.suppressed)
+      expect(r.reports.resolved_within_24h_share.value).toBeCloseTo(10 / 30);
+    expect(r.reports.median_hours_to_resolve).toEqual({ value: 30, suppressed: false });
+    expect(r.defederation.shown).toBe('listed');
+    expect(r.defederation.reasons_shown).toBe(true);
     expect(r.defederation.added.map((x: { domain: string }) => x.domain)).toEqual([
       'spam.example',
       publicDomain('hidden-server.example', true),
@@ -189,18 +205,40 @@ describe('transparency report of a closed quarter', () => {
       { domain: 'old.example', severity: 'silence', public_comment: 'was spammy', date: '2026-09-10' }
     ]);
     expect(r.rules.map((x: { id: string }) => x.id)).toEqual(['1', '3']);
-    expect(r.federation.peers_limiting_us).toEqual({ value: null, suppressed: true });
+    expect(r.federation.peers_limiting_us).toEqual({ value: null, suppressed: true, reason: 'small' });
     expect(r.data_as_of).toBe('2026-10-01T06:05:00Z');
+  });
+
+  it('no hidden number can be worked out from every month, quarter and year, JSON and CSV', async () => {
+    // Before, each report decided alone: September's one report about a local account was Q3's 22 minus
+    // July's 11 and August's 10, and August's one "violation" was its 10 received minus (Q3's 20 spam
+    // minus July's 11), every one of them published somewhere.
+    const periods = (['month', 'quarter', 'year'] as const).flatMap((kind) =>
+      closedPeriods(kind, new Date('2026-01-01T00:00:00Z'), new Date())
+    );
+    const reader = new Reader();
+    for (const p of periods) {
+      reader.readJson(await (await fetch(`${url}/transparency/${p.id}.json`)).json());
+      reader.readCsv(await (await fetch(`${url}/transparency/${p.id}.csv`)).text());
+    }
+    expect(reader.problems).toEqual([]);
+    expect(reader.suppressed.size).toBeGreaterThan(3);
+    expect(reader.solve()).toEqual([]);
   });
 
   it('the CSV carries the same numbers', async () => {
     const res = await fetch(`${url}/transparency/2026-Q3.csv`);
     expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
     const rows = (await res.text()).split('\r\n');
-    expect(rows).toContain('1.1,2026-Q3,reports,received,,30,false,reports,,,');
-    expect(rows).toContain('1.1,2026-Q3,reports,open_at_end,,,true,reports,2026-09-30,,');
-    expect(rows).toContain('1.1,2026-Q3,federation,peers_limiting_us,,,true,servers,,,');
-    expect(rows).toContain('1.1,2026-Q3,defederation,removed,old.example,,,,2026-09-10,silence,was spammy');
+    const json = await (await fetch(`${url}/transparency/2026-Q3.json`)).json();
+    expect(rows).toContain(
+      json.reports.received.suppressed
+        ? '1.2,2026-Q3,reports,received,,,true,reports,,,not shown: would reveal a small count'
+        : '1.2,2026-Q3,reports,received,,30,false,reports,,,'
+    );
+    expect(rows).toContain('1.2,2026-Q3,reports,open_at_end,,,true,reports,2026-09-30,,fewer than 5');
+    expect(rows).toContain('1.2,2026-Q3,federation,peers_limiting_us,,,true,servers,,,fewer than 5');
+    expect(rows).toContain('1.2,2026-Q3,defederation,removed,old.example,,,,2026-09-10,silence,was spammy');
   });
 
   it('the page shows them, hostile text as text, and no count from 1 to k−1', async () => {
@@ -219,12 +257,18 @@ describe('transparency report of a closed quarter', () => {
     const cells = [...html.matchAll(/data-metric="([^"]+)"[^>]*>([^<]*)</g)].map((m) => [m[1], m[2].trim()]);
     expect(cells.length).toBeGreaterThan(15);
     const byMetric = Object.fromEntries(cells);
-    expect(byMetric['reports.received']).toBe('30');
+    const json = await (await fetch(`${url}/transparency/2026-Q3.json`)).json();
+    expect(byMetric['reports.received']).toBe(json.reports.received.suppressed ? 'not shown*' : '30');
     expect(byMetric['reports.open_at_end']).toBe('fewer than 5');
+    // A number hidden only to protect a small one is marked as such, never as "fewer than 5" or 0.
+    for (const c of json.reports.by_category)
+      if (c.count.reason === 'complementary')
+        expect(byMetric[`reports.by_category.${c.category}`]).toBe('not shown*');
     expect(byMetric['federation.peers_limiting_us']).toBe('fewer than 5');
     expect(byMetric['reports.median_hours_to_resolve']).toBe('30 hours');
     for (const [metric, text] of cells) {
-      if (/share|median|coverage/.test(metric)) continue;
+      // A net change is a difference of two published totals, not a group of people (docs/transparency.md).
+      if (/share|median|coverage|_change/.test(metric)) continue;
       for (const n of text.replace(/fewer than \d+/, '').match(/\d[\d,]*/g) ?? []) {
         const v = Number(n.replace(/,/g, ''));
         expect(v > 0 && v < 5, `${metric}: ${text}`).toBe(false);
@@ -247,5 +291,35 @@ describe('transparency report of a closed quarter', () => {
     expect(pick.headers.get('location')).toBe('/transparency/2026-07');
     const how = await fetch(`${url}/transparency/how`);
     expect(await how.text()).toMatch(/fewer than 5/);
+  });
+});
+
+describe('a server that shows its domain blocks to signed-in members only', () => {
+  it('the page gives how many servers were limited and lifted, and names none', async () => {
+    const dir = tempDir();
+    const dbPath = path.join(dir, 'fedipulse.duckdb');
+    const db = await openWriter(dbPath, 'test');
+    await buildFixture(db);
+    await db.run(`UPDATE settings SET value = 'users' WHERE key = 'public_domain_blocks'`);
+    await publishSnapshot(db, 'test');
+    closeWriter(db);
+    const members = await startDashboard({
+      FEDIPULSE_DB: dbPath,
+      FEDIPULSE_SESSION_SECRET: 'integration-secret-0123456789',
+      FEDIPULSE_INSTANCE_URL: 'https://social.coop.example'
+    });
+    try {
+      const html = await (await fetch(`${members.url}/transparency/2026-Q3`)).text();
+      expect(html).toContain('signed-in members only');
+      expect(html).toMatch(/data-metric="defederation.added_count"[^>]*>3</);
+      expect(html).toMatch(/data-metric="defederation.removed_count"[^>]*>1</);
+      for (const name of ['spam.example', 'old.example', 'evil&lt;img', 'Spam waves', 'was spammy'])
+        expect(html).not.toContain(name);
+      const csv = await (await fetch(`${members.url}/transparency/2026-Q3.csv`)).text();
+      expect(csv).toContain('1.2,2026-Q3,defederation,added_count,,3,false,servers,,,');
+      expect(csv).not.toContain('spam.example');
+    } finally {
+      await members.stop();
+    }
   });
 });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   loadAuthConfig,
-  loadSessionSecret,
+  loadSessionKeys,
   normaliseHandle,
   staffReason
 } from '../../src/lib/server/auth/config.ts';
@@ -18,18 +18,20 @@ describe('who is staff', () => {
     '/tmp/x.duckdb'
   );
 
-  it('Owner, Admin and Moderator roles are staff by default; other roles are not', () => {
-    for (const role of ['Owner', 'Admin', 'Moderator', 'moderator']) {
-      expect(staffReason({ acct: 'x@social.coop.example', roleName: role }, cfg)).toBe('role');
+  it('roles with the administrator or view_dashboard permission are staff; others are not', () => {
+    // Computed permissions as verify_credentials gives them: Owner (all flags), Admin, Moderator, everyone.
+    for (const permissions of ['1048575', '1048572', '66844', '8', '1']) {
+      expect(staffReason({ acct: 'x@social.coop.example', permissions }, cfg)).toBe('role');
     }
-    expect(staffReason({ acct: 'x@social.coop.example', roleName: '' }, cfg)).toBeNull();
-    expect(staffReason({ acct: 'x@social.coop.example', roleName: 'Helper' }, cfg)).toBeNull();
+    for (const permissions of ['', '0', '65536', '81920', 'Admin', '-1']) {
+      expect(staffReason({ acct: 'x@social.coop.example', permissions }, cfg)).toBeNull();
+    }
   });
 
   it('allowlisted handles are staff whatever their role; bare names are on the own server', () => {
-    expect(staffReason({ acct: 'dana@social.coop.example', roleName: '' }, cfg)).toBe('allowlist');
-    expect(staffReason({ acct: 'treasurer@other.example', roleName: '' }, cfg)).toBe('allowlist');
-    expect(staffReason({ acct: 'dana@other.example', roleName: '' }, cfg)).toBeNull();
+    expect(staffReason({ acct: 'dana@social.coop.example', permissions: '' }, cfg)).toBe('allowlist');
+    expect(staffReason({ acct: 'treasurer@other.example', permissions: '' }, cfg)).toBe('allowlist');
+    expect(staffReason({ acct: 'dana@other.example', permissions: '' }, cfg)).toBeNull();
     expect(cfg.staffHandles.size).toBe(2);
   });
 
@@ -38,12 +40,6 @@ describe('who is staff', () => {
     expect(normaliseHandle('alice', 'social.example')).toBe('alice@social.example');
     expect(normaliseHandle('alice', null)).toBeNull();
     expect(normaliseHandle('a@b@c', 'x')).toBeNull();
-  });
-
-  it('FEDIPULSE_STAFF_ROLES replaces the role list', () => {
-    const c = loadAuthConfig({ FEDIPULSE_STAFF_ROLES: 'Owner' }, '/tmp/x.duckdb');
-    expect(staffReason({ acct: 'a@b', roleName: 'Moderator' }, c)).toBeNull();
-    expect(staffReason({ acct: 'a@b', roleName: 'Owner' }, c)).toBe('role');
   });
 });
 
@@ -54,16 +50,17 @@ describe('the session secret', () => {
       'sub',
       'db.duckdb.session-secret'
     );
-    const a = loadSessionSecret({}, file);
+    const [a, ...rest] = loadSessionKeys({}, file);
+    expect(rest).toEqual([]);
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(loadSessionSecret({}, file).equals(a)).toBe(true);
+    expect(loadSessionKeys({}, file)[0].equals(a)).toBe(true);
     expect(a.length).toBe(32);
   });
 
   it('comes from FEDIPULSE_SESSION_SECRET when set, and a short one is refused', () => {
-    expect(loadSessionSecret({ FEDIPULSE_SESSION_SECRET: 'x'.repeat(20) }, '/nonexistent/f').toString()).toBe(
-      'x'.repeat(20)
-    );
-    expect(() => loadSessionSecret({ FEDIPULSE_SESSION_SECRET: 'short' }, '/nonexistent/f')).toThrow(/16/);
+    expect(
+      loadSessionKeys({ FEDIPULSE_SESSION_SECRET: 'x'.repeat(20) }, '/nonexistent/f').map(String)
+    ).toEqual(['x'.repeat(20)]);
+    expect(() => loadSessionKeys({ FEDIPULSE_SESSION_SECRET: 'short' }, '/nonexistent/f')).toThrow(/16/);
   });
 });

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  earliestCohort,
   linkTarget,
   nodeinfoHref,
   parseActivity,
@@ -19,6 +18,7 @@ import {
   parseReport,
   parseReports,
   parseRetryAfter,
+  versionAtLeast,
   parseRules,
   sha256
 } from '../../collectors/instance/parse.ts';
@@ -118,33 +118,10 @@ describe('retention cohorts (fixtures)', () => {
       [6, 1, 0.5]
     ]);
     expect(parseCohorts(load('admin_retention_empty.json'))).toEqual([]);
-    expect(earliestCohort(daily)).toBe('2022-09-08');
   });
   it('reads the entity examples', () => {
     const cells = parseCohorts(examples('admin_cohort_examples.json'));
     expect(cells.filter((c) => c.frequency === 'day')).toHaveLength(7);
-  });
-  it('skips cohorts with no sign-ups when looking for the start', () => {
-    expect(
-      earliestCohort([
-        {
-          frequency: 'month',
-          cohort: '2020-01-01',
-          periodIndex: 0,
-          periodStart: '2020-01-01',
-          users: 0,
-          rate: 0
-        },
-        {
-          frequency: 'month',
-          cohort: '2021-03-01',
-          periodIndex: 0,
-          periodStart: '2021-03-01',
-          users: 4,
-          rate: 1
-        }
-      ])
-    ).toBe('2021-03-01');
   });
 });
 
@@ -161,9 +138,27 @@ describe('reports (fixtures)', () => {
       forwarded: false,
       targetOrigin: 'local',
       targetDomain: null,
+      reporterDomain: null,
       assignedAccountId: null,
       ruleIds: []
     });
+  });
+  it('a report received from another server names that server (its instance actor is the reporter)', () => {
+    const base = examples('entity_admin_report.json')[0] as Record<string, unknown>;
+    const r = parseReport({
+      ...base,
+      category: 'other',
+      account: { id: '77', username: 'Remote.Example', domain: 'Remote.Example' }
+    })!;
+    expect(r.reporterDomain).toBe('remote.example');
+    expect(parseReport({ ...base, account: { id: '1', domain: null } })!.reporterDomain).toBeNull();
+  });
+  it('compares Mastodon versions numerically, ignoring suffixes', () => {
+    expect(versionAtLeast('4.6.0', '4.6')).toBe(true);
+    expect(versionAtLeast('4.10.1+glitch', '4.6')).toBe(true);
+    expect(versionAtLeast('4.5.14', '4.6')).toBe(false);
+    expect(versionAtLeast('4.6.0-beta.1', '4.6')).toBe(true);
+    expect(versionAtLeast(null, '4.6')).toBe(false);
   });
   it('maps a resolved report', () => {
     const r = parseReport(load('admin_report.json'))!;

@@ -35,22 +35,26 @@ describe('schedule settings', () => {
   });
 });
 
-/** A stand-in for bin/fedipulse.js: logs start/end, sleeps, exits with the code asked for. */
-function fakeBin(dir: string): string {
+/**
+ * A stand-in for bin/fedipulse.js: logs start/end, sleeps, exits with the code asked for. Its settings are
+ * written into the script: collectors get a filtered environment (collectorChildEnv), not the test's.
+ */
+function fakeBin(dir: string, o: { log: string; ms?: number; codes?: Record<string, number> }): string {
   const file = path.join(dir, 'fake-bin.mjs');
   writeFileSync(
     file,
     `import { appendFileSync } from 'node:fs';
+const settings = ${JSON.stringify({ ms: 150, codes: {}, ...o })};
 const kind = process.argv[3];
-const log = process.env.FAKE_LOG;
+const log = settings.log;
 appendFileSync(log, 'start ' + kind + ' ' + Date.now() + '\\n');
-const code = Number(process.env['FAKE_CODE_' + kind] ?? 0);
+const code = settings.codes[kind] ?? 0;
 process.on('SIGTERM', () => { appendFileSync(log, 'term ' + kind + '\\n'); process.exit(130); });
 setTimeout(() => {
   appendFileSync(log, 'end ' + kind + ' ' + Date.now() + '\\n');
   if (code) process.stderr.write('fedipulse collect ' + kind + ': disk full: no space left\\n');
   process.exit(code);
-}, Number(process.env.FAKE_MS ?? 150));
+}, settings.ms);
 `
   );
   return file;
@@ -74,8 +78,7 @@ describe('scheduler', () => {
     const s = startScheduler({
       dbPath,
       config: scheduleConfig({ FEDIPULSE_SCHEDULE: 'on' }),
-      bin: fakeBin(dir),
-      env: { ...process.env, FAKE_LOG: log, FAKE_CODE_peers: '1' },
+      bin: fakeBin(dir, { log, codes: { peers: 1 } }),
       log: () => {},
       afterRun: async (kind) => {
         after.push(kind);
@@ -123,8 +126,7 @@ describe('scheduler', () => {
     const s = startScheduler({
       dbPath,
       config: scheduleConfig({ FEDIPULSE_SCHEDULE: 'on' }),
-      bin: fakeBin(dir),
-      env: { ...process.env, FAKE_LOG: log, FAKE_MS: '20000' },
+      bin: fakeBin(dir, { log, ms: 20_000 }),
       log: () => {}
     });
     s.runNow('peers');
@@ -146,8 +148,7 @@ describe('scheduler', () => {
     const s = startScheduler({
       dbPath,
       config,
-      bin: fakeBin(dir),
-      env: { ...process.env, FAKE_LOG: log, FAKE_MS: '20000' },
+      bin: fakeBin(dir, { log, ms: 20_000 }),
       log: () => {},
       afterRun: async (k) => {
         done.push(k);
@@ -174,8 +175,7 @@ describe('scheduler', () => {
         FEDIPULSE_SCHEDULE_INSTANCE: '* * * * * *',
         FEDIPULSE_SCHEDULE_PEERS: 'off'
       }),
-      bin: fakeBin(dir),
-      env: { ...process.env, FAKE_LOG: log, FAKE_MS: '10' },
+      bin: fakeBin(dir, { log, ms: 10 }),
       log: () => {}
     });
     try {

@@ -19,14 +19,21 @@ export interface Config {
   connectTo: ConnectToRule[];
   /** Read through tokenFor() so that the token never sits in a logged object. */
   hasToken: boolean;
+  /** FEDIPULSE_METRICS_PUBLIC=true: /metrics answers anyone (unless FEDIPULSE_METRICS_TOKEN is set). */
+  metricsPublic: boolean;
 }
 
 let envLoaded = false;
+/** Set (to 1) in the environment of collector processes started by the scheduler. */
+export const NO_DOTENV = 'FEDIPULSE_NO_DOTENV';
 
 /** Load `.env` once; variables already set in the environment win. */
 export function loadDotEnv(cwd: string = process.cwd()): void {
   if (envLoaded) return;
   envLoaded = true;
+  // A scheduled collection gets its environment, filtered, from `npm start` (collectors/process.ts): the
+  // `.env` file would hand it the secrets the filter left out.
+  if (process.env[NO_DOTENV] === '1') return;
   const file = path.join(cwd, '.env');
   if (existsSync(file)) process.loadEnvFile(file);
 }
@@ -77,6 +84,14 @@ export function applyConnectTo(
   return { host, port, mapped: false };
 }
 
+/** true/yes/on/1 or false/no/off/0 (unset: false); anything else is a mistake worth stopping for. */
+export function parseBool(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = env[name]?.trim().toLowerCase() ?? '';
+  if (['true', 'yes', 'on', '1'].includes(raw)) return true;
+  if (['', 'false', 'no', 'off', '0'].includes(raw)) return false;
+  throw new Error(`${name} must be true or false, not "${env[name]}"`);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, extraConnectTo: string[] = []): Config {
   const specs = [...(env.FEDIPULSE_CONNECT_TO ?? '').split(/\s+/).filter(Boolean), ...extraConnectTo];
   const instanceUrl = env.FEDIPULSE_INSTANCE_URL?.trim() || null;
@@ -98,7 +113,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, extraConnectTo:
     instanceUrl: instanceUrl ? instanceUrl.replace(/\/+$/, '') : null,
     contact: env.FEDIPULSE_CONTACT?.trim() || null,
     connectTo: specs.map(parseConnectTo),
-    hasToken: Boolean(env.FEDIPULSE_TOKEN?.trim())
+    hasToken: Boolean(env.FEDIPULSE_TOKEN?.trim()),
+    metricsPublic: parseBool(env, 'FEDIPULSE_METRICS_PUBLIC')
   };
 }
 

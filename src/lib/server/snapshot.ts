@@ -24,7 +24,7 @@ let pending: Promise<void> | null = null;
 const badFiles = new Set<string>();
 
 async function tryOpen(file: string): Promise<Db> {
-  const db = await openReadOnly(file);
+  const db = await openReadOnly(file, { sandboxed: true });
   try {
     await db.one('SELECT max(version) AS v FROM schema_migrations');
     return db;

@@ -7,6 +7,7 @@ export const load: PageServerLoad = async (event) =>
     'reach',
     'software_by_servers',
     'software_by_users',
+    'software_mix_history',
     'top_peers',
     'peer_changes',
     'limiting_us',

@@ -9,6 +9,7 @@ export const load: PageServerLoad = async (event) =>
     'new_users_monthly',
     'active_users',
     'posts',
+    'posts_per_active',
     'interactions_per_active',
     'events'
   ]);

@@ -1,15 +1,21 @@
+import type { RequestHandler } from '@sveltejs/kit';
+import { authConfig } from '$lib/server/auth';
 import { config } from '$lib/server/db';
 import { currentSnapshot } from '$lib/server/snapshot';
+import { metricsAllowed, metricsRefusal, type MetricsAccessConfig } from './access.ts';
 import { CONTENT_TYPE, renderMetrics } from './prometheus.ts';
 
 /**
- * Prometheus scrape endpoint. Public unless FEDIPULSE_METRICS_TOKEN is set, in which case
- * src/hooks.server.ts asks for `Authorization: Bearer <token>` before this runs.
+ * Prometheus scrape endpoint: signed-in staff, or `Authorization: Bearer <FEDIPULSE_METRICS_TOKEN>`;
+ * anonymous only with FEDIPULSE_METRICS_PUBLIC=true (./access.ts).
  */
-export async function GET() {
+export const GET: RequestHandler = async ({ request, locals }) => {
+  const access: MetricsAccessConfig = { token: authConfig.metricsToken, public: config.metricsPublic };
+  if (!metricsAllowed(request.headers.get('authorization'), locals.staff === true, access))
+    return metricsRefusal(access);
   const s = await currentSnapshot(config.dbPath);
   const body = await renderMetrics(s, config.dbPath);
   return new Response(body, {
     headers: { 'content-type': CONTENT_TYPE, 'cache-control': 'no-store' }
   });
-}
+};

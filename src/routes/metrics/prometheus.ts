@@ -191,7 +191,7 @@ export async function renderMetrics(
     const headline = await db.all<{ instance: string; metric: string; value: number; day: number }>(
       `SELECT instance, metric, arg_max(value, day) AS value, epoch(max(day)) AS day FROM daily_metrics
        WHERE metric IN ('user_count', 'active_month', 'active_users', 'storage_postgresql_bytes',
-                        'storage_redis_bytes', 'storage_media_bytes')
+                        'storage_redis_bytes', 'storage_media_bytes', 'storage_search_bytes')
        GROUP BY ALL`
     );
     const members = gauge('fedipulse_members', 'Local users (members), latest day.', ['instance']);
@@ -200,10 +200,11 @@ export async function renderMetrics(
       'Active users, latest day: window="month" is Mastodon MAU, window="day" the daily admin measure.',
       ['instance', 'window']
     );
-    const storage = gauge('fedipulse_storage_bytes', 'Storage used by the own server, latest day.', [
-      'instance',
-      'store'
-    ]);
+    const storage = gauge(
+      'fedipulse_storage_bytes',
+      'Storage used by the own server, latest day (store="redis" is RAM).',
+      ['instance', 'store']
+    );
     const newest = gauge(
       'fedipulse_data_newest_day_timestamp_seconds',
       'The newest day with data, per instance.',

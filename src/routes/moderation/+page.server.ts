@@ -9,7 +9,7 @@ export const load: PageServerLoad = async (event) =>
     'time_to_resolve',
     'time_to_assign',
     'report_categories',
-    'report_targets',
     'reports_per_1000',
+    'sending_domains',
     'reported_domains'
   ]);

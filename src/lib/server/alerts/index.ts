@@ -1,5 +1,12 @@
 import type { Db } from '../../../../collectors/store/database.ts';
-import { daysUntil, theilSen } from '../queries/forecast.ts';
+import {
+  DISK_COMPONENTS,
+  storageMetric,
+  volumeStatus,
+  volumesFromEnv,
+  type Volume
+} from '../queries/forecast.ts';
+import { addDays } from '../../components/range.ts';
 import type { ScheduleFile } from '../schedule/status.ts';
 
 /**
@@ -36,8 +43,8 @@ export interface Alert {
 export interface AlertConfig {
   /** Open reports older than this are past target (FEDIPULSE_BACKLOG_TARGET_HOURS, default 48). */
   backlogTargetHours: number;
-  /** Disk capacity in bytes (FEDIPULSE_DISK_BYTES); null = no disk alert. */
-  diskBytes: number | null;
+  /** Disks and buckets with their sizes (FEDIPULSE_VOLUMES, or FEDIPULSE_DISK_BYTES as one volume); a volume without a size has no alert. */
+  volumes: Volume[];
   /** Warn when the disk is forecast full within this many days (FEDIPULSE_DISK_WARN_DAYS, default 60). */
   diskWarnDays: number;
   /** A peer this large (users) limiting us is an alert (FEDIPULSE_LARGE_PEER_USERS, default 10000). */
@@ -61,7 +68,7 @@ function num(env: NodeJS.ProcessEnv, name: string, fallback: number | null, min 
 export function alertConfig(env: NodeJS.ProcessEnv = process.env): AlertConfig {
   return {
     backlogTargetHours: num(env, 'FEDIPULSE_BACKLOG_TARGET_HOURS', 48)!,
-    diskBytes: num(env, 'FEDIPULSE_DISK_BYTES', null, 1),
+    volumes: volumesFromEnv(env),
     // FEDIPULSE_DISK_WARNING_DAYS is the name the capacity page first used: both are read.
     diskWarnDays: num(env, 'FEDIPULSE_DISK_WARN_DAYS', num(env, 'FEDIPULSE_DISK_WARNING_DAYS', 60))!,
     largePeerUsers: num(env, 'FEDIPULSE_LARGE_PEER_USERS', 10_000)!,
@@ -73,7 +80,6 @@ export function alertConfig(env: NodeJS.ProcessEnv = process.env): AlertConfig {
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
-const STORAGE_METRICS = ['storage_postgresql_bytes', 'storage_redis_bytes', 'storage_media_bytes'];
 
 const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
 
@@ -109,59 +115,66 @@ async function backlog(db: Db, now: Date, c: AlertConfig): Promise<Alert[]> {
   ];
 }
 
-/** Same fit as the capacity page (queries/forecast.ts): Theil–Sen over the last 90 days, 14 points at least. */
+/** Same rule as the capacity page (queries/forecast.ts volumeStatus): per volume, Theil–Sen over the last 90 days. */
 const FIT_DAYS = 90;
 
 async function disk(db: Db, now: Date, c: AlertConfig): Promise<Alert[]> {
-  if (c.diskBytes === null) return [];
+  const sized = c.volumes.filter((v) => v.bytes !== null);
+  if (sized.length === 0) return [];
   const since = new Date(now.getTime() - 2 * FIT_DAYS * DAY).toISOString().slice(0, 10);
-  // Days missing one of the three stores would read as a sudden drop: only whole days count, as on /capacity.
-  const rows = await db.all<{ instance: string; day: string; used: number }>(
-    `SELECT instance, CAST(day AS VARCHAR) AS day, sum(value) AS used
-     FROM daily_metrics WHERE metric IN ($2, $3, $4) AND day >= $1::DATE
-     GROUP BY ALL HAVING count(DISTINCT metric) = 3 ORDER BY instance, day`,
-    [since, ...STORAGE_METRICS]
+  const rows = await db.all<{ instance: string; day: string; metric: string; value: number }>(
+    `SELECT instance, CAST(day AS VARCHAR) AS day, metric, value FROM daily_metrics
+     WHERE metric IN (SELECT unnest(string_split($2, ','))) AND day >= $1::DATE ORDER BY instance, day`,
+    [since, DISK_COMPONENTS.map(storageMetric).join(',')]
   );
   const out: Alert[] = [];
   for (const instance of new Set(rows.map((r) => r.instance))) {
-    const mine = rows.filter((r) => r.instance === instance);
-    const latest = mine.at(-1)!;
-    const lastT = Date.parse(latest.day);
-    const fitFrom = lastT - (FIT_DAYS - 1) * DAY;
-    const fit = theilSen(
-      mine
-        .filter((r) => Date.parse(r.day) >= fitFrom)
-        .map((r) => [(Date.parse(r.day) - fitFrom) / DAY, r.used])
-    );
-    const daysLeft = latest.used >= c.diskBytes ? 0 : fit ? daysUntil(fit, c.diskBytes, latest.used) : null;
-    if (daysLeft === null || daysLeft > c.diskWarnDays) continue;
-    const fullOn = new Date(lastT + daysLeft * DAY).toISOString().slice(0, 10);
-    const slope = fit && fit.slope > 0 ? fit.slope : null;
-    out.push({
-      key: `disk_full:${instance}`,
-      kind: 'disk_full',
-      severity: daysLeft <= 7 ? 'critical' : 'warning',
-      title:
-        daysLeft === 0
-          ? `Disk full: ${gib(latest.used)} used of ${gib(c.diskBytes)}`
-          : `Disk full in about ${daysLeft} days (${fullOn})`,
-      text:
-        `${instance} stores ${gib(latest.used)} (PostgreSQL, Redis and media, ${latest.day}) of ${gib(c.diskBytes)}` +
-        (slope !== null ? `, growing ${gib(slope)} a day` : '') +
-        `. Add space, or prune media (tootctl media remove) before then.`,
-      since: null,
-      href: '/capacity#storage_total',
-      notify: true,
-      fields: {
-        instance,
-        used_bytes: latest.used,
-        capacity_bytes: c.diskBytes,
-        growth_bytes_per_day: slope === null ? null : Math.round(slope),
-        days_left: daysLeft,
-        full_on: fullOn,
-        warn_days: c.diskWarnDays
-      }
-    });
+    const values = new Map<string, Map<string, number>>();
+    let first = '';
+    let last = '';
+    for (const r of rows) {
+      if (r.instance !== instance) continue;
+      if (!values.has(r.metric)) values.set(r.metric, new Map());
+      values.get(r.metric)!.set(r.day, r.value);
+      if (!first || r.day < first) first = r.day;
+      if (r.day > last) last = r.day;
+    }
+    const days: string[] = [];
+    for (let d = first; d <= last; d = addDays(d, 1)) days.push(d);
+    for (const v of sized) {
+      const s = volumeStatus(v, days, values, FIT_DAYS);
+      if (s.daysToFull === null || s.used === null || s.daysToFull > c.diskWarnDays) continue;
+      const size = v.bytes!;
+      const slope = s.slope !== null && s.slope > 0 ? s.slope : null;
+      // The volume of the older single-disk setting keeps its key, so an ongoing alert is not sent again.
+      const key = v.name === 'disk' ? `disk_full:${instance}` : `disk_full:${instance}:${v.name}`;
+      out.push({
+        key,
+        kind: 'disk_full',
+        severity: s.daysToFull <= 7 ? 'critical' : 'warning',
+        title:
+          s.daysToFull === 0
+            ? `Volume ${v.name} full: ${gib(s.used)} used of ${gib(size)}`
+            : `Volume ${v.name} full in about ${s.daysToFull} days (${s.fullOn})`,
+        text:
+          `${instance} stores ${gib(s.used)} on ${v.name} (${s.reported.join(', ')}, ${s.lastDay}) of ${gib(size)}` +
+          (slope !== null ? `, growing ${gib(slope)} a day` : '') +
+          `. Add space, or prune media (tootctl media remove) before then.`,
+        since: null,
+        href: '/capacity#storage_volumes',
+        notify: true,
+        fields: {
+          instance,
+          volume: v.name,
+          used_bytes: s.used,
+          capacity_bytes: size,
+          growth_bytes_per_day: slope === null ? null : Math.round(slope),
+          days_left: s.daysToFull,
+          full_on: s.fullOn,
+          warn_days: c.diskWarnDays
+        }
+      });
+    }
   }
   return out;
 }
@@ -172,7 +185,6 @@ async function largePeers(db: Db, now: Date, c: AlertConfig): Promise<Alert[]> {
     peer_domain: string;
     severity: string;
     matched_by: string;
-    comment: string | null;
     first_seen_at: number;
     users_total: number;
   }>(
@@ -183,7 +195,7 @@ async function largePeers(db: Db, now: Date, c: AlertConfig): Promise<Alert[]> {
     // NodeInfo, so it gives its size), both come after the limit's first sighting.
     `WITH fresh AS (
        SELECT peer_domain, arg_max(severity, observed_at) AS severity, arg_max(matched_by, observed_at) AS matched_by,
-              arg_max(comment, observed_at) AS comment, min(observed_at) AS first_seen_at,
+              min(observed_at) AS first_seen_at,
               max(observed_at) AS last_seen_at
        FROM peer_limit_obs GROUP BY peer_domain HAVING min(observed_at) >= $2::TIMESTAMPTZ
      ), ok AS (
@@ -193,7 +205,7 @@ async function largePeers(db: Db, now: Date, c: AlertConfig): Promise<Alert[]> {
        WHERE outcome = 'ok' AND observed_at >= $2::TIMESTAMPTZ AND domain IN (SELECT peer_domain FROM fresh)
        GROUP BY domain
      )
-     SELECT f.peer_domain, f.severity, f.matched_by, f.comment, epoch_ms(f.first_seen_at) AS first_seen_at,
+     SELECT f.peer_domain, f.severity, f.matched_by, epoch_ms(f.first_seen_at) AS first_seen_at,
             o.users_total
      FROM fresh f JOIN ok o ON o.domain = f.peer_domain
      WHERE o.users_total >= $1 AND f.last_seen_at >= o.last_ok_at
@@ -205,9 +217,10 @@ async function largePeers(db: Db, now: Date, c: AlertConfig): Promise<Alert[]> {
     kind: 'peer_limiting' as const,
     severity: r.severity === 'suspend' ? ('critical' as const) : ('warning' as const),
     title: `${r.peer_domain} (${r.users_total.toLocaleString('en')} users) now ${r.severity === 'suspend' ? 'suspends' : 'limits'} us`,
+    // The peer's own comment is free text its admins wrote: left out of alerts (pushed to chat rooms);
+    // staff read it on the Federation page.
     text:
       `${r.peer_domain} lists our domain in its public domain blocks (${r.severity}, matched by ${r.matched_by})` +
-      (r.comment ? `, saying: "${r.comment}"` : '') +
       `. Its members stop seeing ours; the Federation page has the details.`,
     since: new Date(r.first_seen_at).toISOString(),
     href: '/federation#limiting_us',
@@ -216,8 +229,7 @@ async function largePeers(db: Db, now: Date, c: AlertConfig): Promise<Alert[]> {
       peer_domain: r.peer_domain,
       users_total: r.users_total,
       severity: r.severity,
-      matched_by: r.matched_by,
-      comment: r.comment
+      matched_by: r.matched_by
     }
   }));
 }

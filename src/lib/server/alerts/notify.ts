@@ -40,16 +40,43 @@ const ICON = { critical: '🔴', warning: '🟠' } as const;
 const escapeHtml = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
+const ZWSP = '\u200b';
+const MAX_LINE = 500;
+
+/**
+ * Alert text made inert for every place a webhook's message lands (Slack, Discord, Matrix, a Mastodon bot),
+ * because parts of it come from outside: peer domains and collector messages (which quote what a peer
+ * answered). A zero-width space after `@` stops @everyone, @here, @room, <@U…> and @user@host from
+ * notifying anyone; `<` and `>` become ‹ › so Slack's control sequences (<!channel>, <url|label>), Discord's
+ * <@id> and HTML never form; `](` and `://` are split so no markdown link, image or bare URL is made; line
+ * breaks and control characters become spaces, so a message cannot forge extra lines. Our own wording uses
+ * none of these, so it reads unchanged.
+ */
+export function inert(s: string): string {
+  const t = s
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029]+/g, ' ')
+    .replace(/@/g, `@${ZWSP}`)
+    .replace(/</g, '‹')
+    .replace(/>/g, '›')
+    .replace(/\]\s*\(/g, `]${ZWSP}(`)
+    .replace(/:\/\//g, `:${ZWSP}//`);
+  return t.length > MAX_LINE ? `${t.slice(0, MAX_LINE - 1)}…` : t;
+}
+
+/** An alert as the webhook carries it: every string inert (see inert()). */
+function inertAlert(a: Alert): Alert {
+  const fields: Alert['fields'] = {};
+  for (const [k, v] of Object.entries(a.fields)) fields[k] = typeof v === 'string' ? inert(v) : v;
+  return { ...a, key: inert(a.key), title: inert(a.title), text: inert(a.text), fields };
+}
+
 /**
  * The JSON body: `text` (Slack, Matrix hookshot, most relays post it as is), `html` (Matrix), and the
- * structured `alerts` for relays that format their own message.
+ * structured `alerts` for relays that format their own message. Text from outside is made inert first.
  */
-export function webhookBody(
-  alerts: Alert[],
-  instance: string | null,
-  now: Date,
-  dashboardUrl: string | null
-) {
+export function webhookBody(raw: Alert[], instance: string | null, now: Date, dashboardUrl: string | null) {
+  const alerts = raw.map(inertAlert);
   const head = `fedipulse${instance ? ` (${instance})` : ''}: ${alerts.length} new alert${alerts.length === 1 ? '' : 's'}`;
   const lines = alerts.map((a) => `${ICON[a.severity]} ${a.title}. ${a.text}`);
   const tail = dashboardUrl ? `\n${dashboardUrl}` : '';
@@ -98,7 +125,7 @@ export async function notifyAlerts(o: NotifyOptions): Promise<NotifyResult> {
   let fromDb: Alert[] = [];
   const snapshot = latestSnapshot(o.dbPath);
   if (snapshot) {
-    const db = await openReadOnly(snapshot);
+    const db = await openReadOnly(snapshot, { sandboxed: true });
     try {
       fromDb = await currentAlerts(db, now, config);
     } finally {

@@ -9,21 +9,38 @@ export interface AuthConfig {
   instanceUrl: string | null;
   /** Where the browser is sent to authorise (default: instanceUrl). The demo points it at the simulator. */
   browserUrl: string | null;
-  /** Role names that may see the staff pages (case-insensitive). */
-  staffRoles: Set<string>;
   /** Handles allowed regardless of role, normalised to user@domain. */
   staffHandles: Set<string>;
   publicPages: Set<string>;
   unknownPublicPages: string[];
   sessionTtlSeconds: number;
-  /** ORIGIN when set (adapter-node's own variable); otherwise the request's origin is used. */
+  /**
+   * The dashboard's public origin, from ORIGIN (adapter-node's own variable). Sign-in is off without it: the
+   * OAuth redirect URI is never built from a request, whose Host header anyone can choose.
+   */
   origin: string | null;
   metricsToken: string | null;
   /** Fixed OAuth client (skips registration), from FEDIPULSE_OAUTH_CLIENT_ID / _SECRET. */
   fixedClient: { clientId: string; clientSecret: string } | null;
-  /** Beside the database: the registered app and the generated session secret. */
+  /** Beside the database: the registered app, the generated session keys, the signed-out sessions. */
   appFile: string;
   secretFile: string;
+  revokedFile: string;
+}
+
+/** Session lifetime: 8 hours by default (a working day), at most 24 (see docs/auth.md, "Sessions"). */
+export const SESSION_HOURS = { default: 8, max: 24 } as const;
+
+/** "https://stats.example/" → "https://stats.example"; null when unset or not an http(s) origin. */
+export function parseOrigin(value: string | undefined): string | null {
+  const v = value?.trim();
+  if (!v) return null;
+  try {
+    const u = new URL(v);
+    return u.protocol === 'https:' || u.protocol === 'http:' ? u.origin : null;
+  } catch {
+    return null;
+  }
 }
 
 /** "@Alice@Social.Example" → "alice@social.example"; a bare "alice" is a user of the own server. */
@@ -40,11 +57,7 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv, dbPath: string): AuthConf
   const instanceUrl = env.FEDIPULSE_INSTANCE_URL?.trim().replace(/\/+$/, '') || null;
   const ownDomain = instanceUrl ? new URL(instanceUrl).hostname : null;
   const { pages, unknown } = parsePublicPages(env.FEDIPULSE_PUBLIC_PAGES);
-  const hours = Number(env.FEDIPULSE_SESSION_HOURS ?? '12');
-  const roles = (env.FEDIPULSE_STAFF_ROLES ?? 'Owner,Admin,Moderator')
-    .split(',')
-    .map((r) => r.trim().toLowerCase())
-    .filter(Boolean);
+  const hours = Number(env.FEDIPULSE_SESSION_HOURS ?? SESSION_HOURS.default);
   const handles = (env.FEDIPULSE_STAFF ?? '')
     .split(/[\s,]+/)
     .map((h) => normaliseHandle(h, ownDomain))
@@ -54,18 +67,19 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv, dbPath: string): AuthConf
   return {
     instanceUrl,
     browserUrl: env.FEDIPULSE_OAUTH_BROWSER_URL?.trim().replace(/\/+$/, '') || instanceUrl,
-    staffRoles: new Set(roles),
     staffHandles: new Set(handles),
     publicPages: pages,
     unknownPublicPages: unknown,
     sessionTtlSeconds: Math.round(
-      (Number.isFinite(hours) && hours > 0 ? Math.min(hours, 24 * 30) : 12) * 3600
+      (Number.isFinite(hours) && hours > 0 ? Math.min(hours, SESSION_HOURS.max) : SESSION_HOURS.default) *
+        3600
     ),
-    origin: env.ORIGIN?.trim().replace(/\/+$/, '') || null,
+    origin: parseOrigin(env.ORIGIN),
     metricsToken: env.FEDIPULSE_METRICS_TOKEN?.trim() || null,
     fixedClient: clientId && clientSecret ? { clientId, clientSecret } : null,
     appFile: `${dbPath}.oauth-app.json`,
-    secretFile: `${dbPath}.session-secret`
+    secretFile: `${dbPath}.session-secret`,
+    revokedFile: `${dbPath}.revoked-sessions.json`
   };
 }
 
@@ -77,30 +91,59 @@ export function writePrivateFile(file: string, content: string): void {
 }
 
 /**
- * The HMAC key for cookies: FEDIPULSE_SESSION_SECRET, else a random key generated once and kept beside
- * the database (so sessions survive a restart and every worker agrees).
+ * The HMAC keys for cookies, newest first (the first signs, all verify): FEDIPULSE_SESSION_SECRET and
+ * then FEDIPULSE_SESSION_PREVIOUS_SECRETS (comma-separated), else the keys in the file beside the database,
+ * one per line, newest first; the file is created with one random key on first use, so sessions survive a
+ * restart and every worker agrees. docs/auth.md says how to rotate.
  */
-export function loadSessionSecret(env: NodeJS.ProcessEnv, secretFile: string): Buffer {
+export function loadSessionKeys(env: NodeJS.ProcessEnv, secretFile: string): Buffer[] {
   const fromEnv = env.FEDIPULSE_SESSION_SECRET?.trim();
   if (fromEnv) {
-    if (fromEnv.length < 16) throw new Error('FEDIPULSE_SESSION_SECRET must be at least 16 characters');
-    return Buffer.from(fromEnv, 'utf8');
+    const previous = (env.FEDIPULSE_SESSION_PREVIOUS_SECRETS ?? '')
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean);
+    for (const k of [fromEnv, ...previous]) {
+      if (k.length < 16)
+        throw new Error(
+          'FEDIPULSE_SESSION_SECRET and each of FEDIPULSE_SESSION_PREVIOUS_SECRETS must be at least 16 characters'
+        );
+    }
+    return [fromEnv, ...previous].map((k) => Buffer.from(k, 'utf8'));
   }
   if (existsSync(secretFile)) {
-    const text = readFileSync(secretFile, 'utf8').trim();
-    if (text.length >= 32) return Buffer.from(text, 'base64url');
+    const keys = readFileSync(secretFile, 'utf8')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line.length >= 32)
+      .map((line) => Buffer.from(line, 'base64url')); // standard base64 (openssl rand -base64) reads too
+    if (keys.length) return keys;
   }
   const key = randomBytes(32).toString('base64url');
   writePrivateFile(secretFile, `${key}\n`);
-  return Buffer.from(key, 'base64url');
+  return [Buffer.from(key, 'base64url')];
 }
 
-/** Staff by role name or allowlisted handle; anything else is refused. */
+/**
+ * Mastodon's UserRole::FLAGS (app/models/user_role.rb): administrator is 1 << 0, view_dashboard 1 << 3.
+ * verify_credentials gives the role's computed permissions as a decimal string.
+ */
+export const ROLE_FLAGS = { administrator: 1n << 0n, viewDashboard: 1n << 3n } as const;
+
+/** May this permission bit field see the admin dashboard? The check Mastodon's own dashboard makes. */
+export function canViewDashboard(permissions: string | number | null | undefined): boolean {
+  const text = String(permissions ?? '').trim();
+  if (!/^\d{1,20}$/.test(text)) return false;
+  const bits = BigInt(text);
+  return (bits & (ROLE_FLAGS.administrator | ROLE_FLAGS.viewDashboard)) !== 0n;
+}
+
+/** Staff by role permissions or allowlisted handle; a role's name never matters. Anything else is refused. */
 export function staffReason(
-  account: { acct: string; roleName: string },
-  cfg: Pick<AuthConfig, 'staffRoles' | 'staffHandles'>
+  account: { acct: string; permissions: string },
+  cfg: Pick<AuthConfig, 'staffHandles'>
 ): 'role' | 'allowlist' | null {
-  if (account.roleName && cfg.staffRoles.has(account.roleName.toLowerCase())) return 'role';
+  if (canViewDashboard(account.permissions)) return 'role';
   if (cfg.staffHandles.has(account.acct.toLowerCase())) return 'allowlist';
   return null;
 }

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { fetch as undiciFetch, type Agent } from 'undici';
 import { createDispatcher } from '../../../../collectors/net/dispatcher.ts';
 import { config } from '../db.ts';
-import { loadAuthConfig, loadSessionSecret, type AuthConfig } from './config.ts';
+import { loadAuthConfig, loadSessionKeys, type AuthConfig } from './config.ts';
 import type { Fetcher } from './oauth.ts';
 import { readSession, RevokedSessions, seal, unseal, type Session } from './session.ts';
 
@@ -21,29 +21,36 @@ if (authConfig.unknownPublicPages.length) {
 
 if (authConfig.instanceUrl && !authConfig.origin) {
   console.warn(
-    'ORIGIN is not set: sign-in assumes the dashboard is served over https at the request’s host. ' +
-      'Set ORIGIN (e.g. http://localhost:3000) when it is not.'
+    'ORIGIN is not set: staff sign-in is off. Set ORIGIN to the dashboard’s public URL ' +
+      '(e.g. https://stats.social.example), the address staff open it at.'
+  );
+}
+if (process.env.FEDIPULSE_STAFF_ROLES?.trim()) {
+  console.warn(
+    'FEDIPULSE_STAFF_ROLES is ignored: staff are decided by role permissions (administrator or ' +
+      'view_dashboard), never by role name. Use FEDIPULSE_STAFF to name more accounts.'
   );
 }
 
-let secret: Buffer | null = null;
-/** Loaded lazily: a missing data folder is created on the first request, not at import. */
-export function sessionSecret(): Buffer {
-  if (secret) return secret;
+let keys: Buffer[] | null = null;
+/** The signing key ring, loaded lazily: a missing data folder is created on the first request, not at import. */
+export function sessionKeys(): Buffer[] {
+  if (keys) return keys;
   try {
-    secret = loadSessionSecret(process.env, authConfig.secretFile);
+    keys = loadSessionKeys(process.env, authConfig.secretFile);
   } catch (err) {
     if (process.env.FEDIPULSE_SESSION_SECRET?.trim()) throw err; // a bad configured secret is an error
     // A read-only data folder: sessions still work, until the server restarts.
     console.warn(
       `cannot keep a session key in ${authConfig.secretFile} (${(err as Error).message}); using one for this process only`
     );
-    secret = randomBytes(32);
+    keys = [randomBytes(32)];
   }
-  return secret;
+  return keys;
 }
 
-export const revoked = new RevokedSessions();
+/** Signed-out session ids, kept beside the database so that a sign-out outlives a restart. */
+export const revoked = new RevokedSessions(authConfig.revokedFile);
 
 let agent: Agent | null = null;
 /** Requests to the own server honour FEDIPULSE_CONNECT_TO and trust NODE_EXTRA_CA_CERTS, like the collector. */
@@ -63,7 +70,7 @@ export function isSecure(url: URL): boolean {
 }
 
 export function currentSession(cookies: Cookies): Session | null {
-  return readSession(sessionSecret(), cookies.get(SESSION_COOKIE), Date.now(), revoked);
+  return readSession(sessionKeys(), cookies.get(SESSION_COOKIE), Date.now(), revoked);
 }
 
 export function setSealedCookie(
@@ -75,7 +82,7 @@ export function setSealedCookie(
   maxAgeSeconds: number,
   cookiePath = '/'
 ): void {
-  cookies.set(name, seal(sessionSecret(), purpose, value), {
+  cookies.set(name, seal(sessionKeys(), purpose, value), {
     path: cookiePath,
     httpOnly: true,
     sameSite: 'lax',
@@ -85,12 +92,7 @@ export function setSealedCookie(
 }
 
 export function readSealedCookie<T>(cookies: Cookies, name: string, purpose: string): T | null {
-  return unseal<T>(sessionSecret(), purpose, cookies.get(name));
-}
-
-/** The redirect URI registered with the own server: ORIGIN when set, else this request's origin. */
-export function redirectUriFor(url: URL): string {
-  return `${authConfig.origin ?? url.origin}/auth/callback`;
+  return unseal<T>(sessionKeys(), purpose, cookies.get(name));
 }
 
 /** Between "Sign in" and the callback, in a sealed cookie on /auth: the PKCE verifier never leaves us. */

@@ -49,14 +49,25 @@ async function readJson(res: Response, what: string): Promise<Record<string, unk
   throw new OAuthError('server_error', `${what}: the server answered HTTP ${res.status} without JSON`);
 }
 
+/**
+ * The one redirect URI: the configured public origin's /auth/callback, never one made from a request (its
+ * Host or X-Forwarded-Host is the sender's choice, and a code sent there is the sender's to replay).
+ */
+export function redirectUriOf(cfg: Pick<AuthConfig, 'origin'>): string {
+  if (!cfg.origin)
+    throw new OAuthError('no_origin', 'ORIGIN is not set: sign-in needs the dashboard’s public URL');
+  return `${cfg.origin}/auth/callback`;
+}
+
 let registering: Promise<OAuthApp> | null = null;
 
 /**
  * The OAuth client: from the environment, else the file beside the database, else registered now through
- * POST /api/v1/apps (once; concurrent sign-ins share the one registration).
+ * POST /api/v1/apps (once per configured origin and server; concurrent sign-ins share the one registration).
  */
-export async function ensureApp(cfg: AuthConfig, redirectUri: string, fetcher: Fetcher): Promise<OAuthApp> {
+export async function ensureApp(cfg: AuthConfig, fetcher: Fetcher): Promise<OAuthApp> {
   if (!cfg.instanceUrl) throw new OAuthError('not_configured', 'FEDIPULSE_INSTANCE_URL is not set');
+  const redirectUri = redirectUriOf(cfg);
   if (cfg.fixedClient) return { instance: cfg.instanceUrl, redirectUri, ...cfg.fixedClient };
   if (existsSync(cfg.appFile)) {
     let app: OAuthApp | null = null;
@@ -180,7 +191,10 @@ export interface VerifiedAccount {
   /** user@domain: verify_credentials says `acct` = username for a local account. */
   acct: string;
   displayName: string;
+  /** Shown to the person only; never decides access. */
   roleName: string;
+  /** The role's computed permissions (Mastodon's UserRole::FLAGS bit field, decimal), '' without a role. */
+  permissions: string;
 }
 
 export async function verifyCredentials(
@@ -198,12 +212,14 @@ export async function verifyCredentials(
   }
   const domain = new URL(instanceUrl).hostname.toLowerCase();
   const acct = String(body.acct ?? body.username).toLowerCase();
-  const role = body.role as { name?: unknown } | null | undefined;
+  const role = body.role as { name?: unknown; permissions?: unknown } | null | undefined;
+  const perms = role?.permissions;
   return {
     id: body.id,
     acct: acct.includes('@') ? acct : `${acct}@${domain}`,
     displayName: typeof body.display_name === 'string' ? body.display_name.slice(0, 200) : '',
-    roleName: role && typeof role.name === 'string' ? role.name : ''
+    roleName: role && typeof role.name === 'string' ? role.name.slice(0, 100) : '',
+    permissions: typeof perms === 'string' || typeof perms === 'number' ? String(perms) : ''
   };
 }
 

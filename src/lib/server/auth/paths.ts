@@ -67,28 +67,10 @@ export function classifyPath(pathname: string, publicPages: ReadonlySet<string>)
 /**
  * The return URL after sign-in: a path inside this app, or '/' when it is anything else (another
  * origin, a scheme-relative `//host`, `/\host` that browsers treat as `//host`, control characters,
- * encoded variants of those, or the sign-in pages themselves).
+ * encoded variants of those, dot segments that normalise into one of those, or the sign-in pages).
  */
 export function safeReturnPath(raw: string | null | undefined): string {
-  if (!raw || raw.length > 2048) return '/';
-  if (!raw.startsWith('/') || raw.startsWith('//')) return '/';
-  // Decode repeatedly (a few rounds) so that %2F%2F, %5C and doubly encoded forms are seen as they are.
-  let decoded = raw;
-  for (let i = 0; i < 3; i++) {
-    let next: string;
-    try {
-      next = decodeURIComponent(decoded);
-    } catch {
-      return '/';
-    }
-    if (next === decoded) break;
-    decoded = next;
-  }
-  for (const s of [raw, decoded]) {
-    // eslint-disable-next-line no-control-regex
-    if (/[\\\u0000-\u001f\u007f\s]/.test(s)) return '/';
-    if (!s.startsWith('/') || s.startsWith('//')) return '/';
-  }
+  if (!raw || raw.length > 2048 || !looksLocal(raw)) return '/';
   const base = 'http://fedipulse.invalid';
   let u: URL;
   try {
@@ -97,6 +79,34 @@ export function safeReturnPath(raw: string | null | undefined): string {
     return '/';
   }
   if (u.origin !== base) return '/';
-  if (/^\/auth(\/|$)/.test(u.pathname)) return '/';
-  return `${u.pathname}${u.search}${u.hash}`;
+  // Check again after normalisation: dot segments can collapse into a scheme-relative path
+  // ('/.//evil.com', '/x/..//evil.com', '/%2e//evil.com' all normalise to '//evil.com').
+  const path = `${u.pathname}${u.search}${u.hash}`;
+  if (!looksLocal(path) || /^\/auth(\/|$)/i.test(u.pathname)) return '/';
+  // What the browser will make of the Location header must be this origin too.
+  return new URL(path, base).origin === base ? path : '/';
+}
+
+/**
+ * One leading slash, and none of `//`, `/\`, backslashes, control characters or whitespace, neither as
+ * given nor percent-decoded (a few rounds, so that %2F%2F, %5C and doubly encoded forms are seen).
+ */
+function looksLocal(raw: string): boolean {
+  let decoded = raw;
+  for (let i = 0; i < 3; i++) {
+    let next: string;
+    try {
+      next = decodeURIComponent(decoded);
+    } catch {
+      return false;
+    }
+    if (next === decoded) break;
+    decoded = next;
+  }
+  for (const s of [raw, decoded]) {
+    // eslint-disable-next-line no-control-regex
+    if (/[\\\u0000-\u001f\u007f\s]/.test(s)) return false;
+    if (!s.startsWith('/') || s.startsWith('//')) return false;
+  }
+  return true;
 }

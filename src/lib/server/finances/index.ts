@@ -33,7 +33,7 @@ export interface CategoryTotal {
 }
 
 export interface StorageProjection {
-  /** Linear fit over the last 180 days of storage_*_bytes (summed over PostgreSQL, Redis, media). */
+  /** Linear fit over the last 180 days of stored bytes (PostgreSQL, search, media; Redis is RAM, not priced as storage). */
   days: number;
   latestBytes: number;
   bytesPerDay: number;
@@ -94,7 +94,7 @@ export async function storageProjection(db: Db, price: number | null): Promise<S
   const row = await db.one<{ n: number; slope: number | null; latest: number | null }>(
     `WITH per_day AS (
        SELECT day, sum(value) AS bytes, count(DISTINCT metric) AS metrics FROM daily_metrics
-       WHERE metric IN ('storage_postgresql_bytes', 'storage_redis_bytes', 'storage_media_bytes') GROUP BY day
+       WHERE metric IN ('storage_postgresql_bytes', 'storage_search_bytes', 'storage_media_bytes') GROUP BY day
      ), complete AS (
        SELECT * FROM per_day WHERE metrics = (SELECT max(metrics) FROM per_day)
      ), recent AS (

@@ -1,14 +1,46 @@
 import { col, dailyValues, dayAxis, dayCol } from '../queries/context.ts';
-import { daysUntil, predict, theilSen, type Fit } from '../queries/forecast.ts';
+import {
+  DISK_COMPONENTS,
+  predict,
+  storageMetric,
+  theilSen,
+  volumeStatus,
+  type Fit,
+  type VolumeStatus
+} from '../queries/forecast.ts';
 import { addDays, daysBetween } from '../../components/range.ts';
 import type { Metric, QueryContext, Table } from './types.ts';
 import type { Db } from '../../../../collectors/store/database.ts';
 
 const FIT_DAYS = 90;
+/** Mastodon's source for every storage figure (mastodon/mastodon, read at 4.3.0 and main 4.8.0-alpha.1). */
+const SOURCE = 'app/lib/admin/metrics/dimension/space_usage_dimension.rb';
+/** The stores Mastodon's admin dimension space_usage measures; Redis is memory, the others take disk or bucket space. */
 export const STORES = [
-  { key: 'postgresql', metric: 'storage_postgresql_bytes', title: 'PostgreSQL' },
-  { key: 'redis', metric: 'storage_redis_bytes', title: 'Redis' },
-  { key: 'media', metric: 'storage_media_bytes', title: 'Media files' }
+  {
+    key: 'postgresql',
+    metric: storageMetric('postgresql'),
+    title: 'PostgreSQL',
+    what: 'pg_database_size(current_database()): the database on its disk'
+  },
+  {
+    key: 'search',
+    metric: storageMetric('search'),
+    title: 'Search index',
+    what: 'Elasticsearch or OpenSearch, the primary shards’ store size summed over all indices (replicas not counted); reported since Mastodon 4.3.0 and only when search is enabled and answers'
+  },
+  {
+    key: 'media',
+    metric: storageMetric('media'),
+    title: 'Media files',
+    what: 'the file sizes Mastodon recorded for attachments, custom emoji, preview cards, avatars and headers, backups, imports and site uploads; they often live on object storage (S3 and the like), not on the server’s disk'
+  },
+  {
+    key: 'redis',
+    metric: storageMetric('redis'),
+    title: 'Redis memory',
+    what: 'Redis INFO used_memory: RAM, not disk, so it is never counted on a volume'
+  }
 ] as const;
 
 /** How far the forecast reaches past the last day: a quarter of the range, at least 90 days, at most a year. */
@@ -18,8 +50,6 @@ export interface Forecast {
   table: Table;
   fit: Fit | null;
   last: number | null;
-  /** Days from the last data day until `limit` (null: never, or no limit configured). */
-  daysToLimit: number | null;
 }
 
 /** Actual values over the range, then a robust linear forecast fitted to the last 90 days, with its band. */
@@ -27,8 +57,7 @@ export async function forecastSeries(
   db: Db,
   q: QueryContext,
   metrics: string[],
-  title: string,
-  limit: number | null
+  title: string
 ): Promise<Forecast> {
   const { start, end } = q.range;
   const fitFrom = addDays(end, -(FIT_DAYS - 1));
@@ -68,8 +97,7 @@ export async function forecastSeries(
       rows
     },
     fit,
-    last,
-    daysToLimit: fit && limit !== null && last !== null ? daysUntil(fit, limit, last) : null
+    last
   };
 }
 
@@ -78,46 +106,99 @@ const withUnit = (t: Table, unit: 'bytes' | 'count'): Table => ({
   columns: t.columns.map((c, i) => (i === 0 ? c : { ...c, unit }))
 });
 
-const forecastShape = (limit: boolean) => ({
+const forecastShape = {
   kind: 'line' as const,
   band: ['low', 'high'] as [string, string],
-  dashed: ['forecast'],
-  ...(limit ? {} : {})
-});
+  dashed: ['forecast']
+};
+
+/** Each volume's state at the end of the range: the page's note, the table and the overview read this. */
+export async function volumeStatuses(db: Db, q: QueryContext): Promise<VolumeStatus[]> {
+  if (q.config.volumes.length === 0) return [];
+  const end = q.range.end;
+  const from = addDays(end, -(2 * FIT_DAYS - 1));
+  const values = await dailyValues(db, q, DISK_COMPONENTS.map(storageMetric), from, end);
+  const days = dayAxis(from, end);
+  return q.config.volumes.map((v) => volumeStatus(v, days, values, FIT_DAYS));
+}
+
+const NAMES: Record<string, string> = Object.fromEntries(STORES.map((s) => [s.key, s.title]));
 
 export const capacityMetrics: Metric[] = [
   {
     key: 'storage_total',
-    title: 'Storage used',
+    title: 'Stored data by component',
     unit: 'bytes',
-    definition:
-      'PostgreSQL database + Redis memory + media files, as Mastodon’s admin space_usage dimension reports them each day, with a forecast: a robust straight line (Theil–Sen) fitted to the last 90 days and a 90 % band. The disk size comes from FEDIPULSE_DISK_BYTES.',
+    definition: `PostgreSQL, the search index and media files, stacked, as Mastodon’s admin dimension space_usage reports them each day (${SOURCE}; search since 4.3.0). Redis is left out: its figure is memory (used_memory), not storage. The components may sit on different disks and buckets, so the sum is no disk’s fill level: see Volumes.`,
     audience: 'ops',
     page: 'capacity',
-    sources: ['daily_metrics (storage_*_bytes)'],
-    chart: forecastShape(true),
-    query: async (db, q) =>
-      (
-        await forecastSeries(
-          db,
-          q,
-          STORES.map((s) => s.metric),
-          'Storage used',
-          q.config.diskBytes
-        )
-      ).table
+    sources: ['daily_metrics (storage_postgresql_bytes, storage_search_bytes, storage_media_bytes)'],
+    chart: { kind: 'line', stacked: true },
+    query: async (db, q) => {
+      const disk = STORES.filter((s) => s.key !== 'redis');
+      const v = await dailyValues(
+        db,
+        q,
+        disk.map((s) => s.metric),
+        q.range.start,
+        q.range.end
+      );
+      return {
+        columns: [dayCol, ...disk.map((s) => col(s.key, s.title, 'bytes'))],
+        rows: dayAxis(q.range.start, q.range.end).map((d) => [
+          d,
+          ...disk.map((s) => v.get(s.metric)!.get(d) ?? null)
+        ])
+      };
+    }
   },
   ...STORES.map((s): Metric => ({
     key: `storage_${s.key}`,
-    title: `${s.title} size`,
+    title: s.key === 'redis' ? 'Redis memory (RAM)' : `${s.title} size`,
     unit: 'bytes',
-    definition: `${s.title} bytes from Mastodon’s admin space_usage dimension, daily, with a Theil–Sen forecast from the last 90 days and its 90 % band.`,
+    definition: `${s.title}: ${s.what} (Mastodon’s admin dimension space_usage, ${SOURCE}). Daily, with its own forecast: a robust straight line (Theil–Sen) fitted to the last 90 days and its 90 % band.`,
     audience: 'ops',
     page: 'capacity',
     sources: [`daily_metrics (${s.metric})`],
-    chart: forecastShape(false),
-    query: async (db, q) => (await forecastSeries(db, q, [s.metric], s.title, null)).table
+    chart: forecastShape,
+    query: async (db, q) => (await forecastSeries(db, q, [s.metric], s.title)).table
   })),
+  {
+    key: 'storage_volumes',
+    title: 'Volumes',
+    unit: 'bytes',
+    definition:
+      'Each disk or bucket named in FEDIPULSE_VOLUMES (or the one disk of FEDIPULSE_DISK_BYTES, holding PostgreSQL, search and media) with the components it holds: bytes used on the last whole day of the range (the sum of its components as Mastodon’s admin dimension space_usage reports them: app/lib/admin/metrics/dimension/space_usage_dimension.rb, search since 4.3.0), its size, the growth per day of a Theil–Sen line over the last 90 days, and the days until that line reaches the size. A volume without a size has no days until full; Redis (RAM) is never on a volume.',
+    audience: 'ops',
+    page: 'capacity',
+    sources: ['daily_metrics (storage_*_bytes)', 'FEDIPULSE_VOLUMES'],
+    chart: { kind: 'none' },
+    query: async (db, q) => {
+      const vs = await volumeStatuses(db, q);
+      return {
+        columns: [
+          col('volume', 'Volume', 'text'),
+          col('holds', 'Holds', 'text'),
+          col('used', 'Used', 'bytes'),
+          col('size', 'Size', 'bytes'),
+          col('growth', 'Growth per day', 'bytes'),
+          col('days_to_full', 'Days until full', 'days'),
+          col('full_on', 'Full around', 'date'),
+          col('day', 'As of', 'date')
+        ],
+        rows: vs.map((v) => [
+          v.name,
+          v.components.map((c) => NAMES[c] + (v.reported.includes(c) ? '' : ' (not reported)')).join(', '),
+          v.used,
+          v.bytes,
+          v.slope === null ? null : Math.round(v.slope),
+          v.daysToFull,
+          v.fullOn,
+          v.lastDay
+        ])
+      };
+    }
+  },
   {
     key: 'active_forecast',
     title: 'Monthly active users forecast',
@@ -127,9 +208,8 @@ export const capacityMetrics: Metric[] = [
     audience: 'ops',
     page: 'capacity',
     sources: ['daily_metrics (active_month)'],
-    chart: forecastShape(false),
-    query: async (db, q) =>
-      withUnit((await forecastSeries(db, q, ['active_month'], 'MAU', null)).table, 'count')
+    chart: forecastShape,
+    query: async (db, q) => withUnit((await forecastSeries(db, q, ['active_month'], 'MAU')).table, 'count')
   },
   {
     key: 'software_versions',
@@ -165,7 +245,7 @@ export const capacityMetrics: Metric[] = [
     title: 'Load proxies',
     unit: 'count',
     definition:
-      'What the server carries besides storage: interactions on local posts per day (admin measure interactions) and peers known (the federation fan-out each post may be delivered to).',
+      'What the server carries besides storage: actions by our members per day — favourites, boosts, replies, follows and poll votes they make on any post (admin measure interactions; favourite_service.rb, reblog_service.rb, post_status_service.rb, follow_service.rb, vote_service.rb, Mastodon 3.5–4.6), each one delivered to other servers — and peers known (the federation fan-out each delivery may go to). Other servers’ actions on our posts are not in it.',
     audience: 'ops',
     page: 'capacity',
     sources: ['daily_metrics (interactions, peers_count)'],
@@ -173,7 +253,7 @@ export const capacityMetrics: Metric[] = [
     query: async (db, q) => {
       const v = await dailyValues(db, q, ['interactions', 'peers_count'], q.range.start, q.range.end);
       return {
-        columns: [dayCol, col('interactions', 'Interactions'), col('peers', 'Peers known')],
+        columns: [dayCol, col('interactions', 'Actions by members'), col('peers', 'Peers known')],
         rows: dayAxis(q.range.start, q.range.end).map((d) => [
           d,
           v.get('interactions')!.get(d) ?? null,

@@ -14,30 +14,46 @@ async function crawlAt(db: Db, day: string): Promise<number | null> {
 
 const latestRun = (q: QueryContext) => q.facts.latestCrawl?.runId ?? -1;
 
-type Mix = { software: string; servers: number; users: number; active: number }[];
-const mixCache = new WeakMap<Db, Map<number, Promise<Mix>>>();
+/**
+ * Each peer's latest observation of a crawl day (a resumed crawl spans two runs): the rule
+ * collectors/store/peers.ts rollupFederationDay counts reachable peers and reach by. `$1`/`$2` bound the days.
+ */
+const DAY_OBS = `SELECT * FROM peer_observations WHERE crawl_day BETWEEN $1::DATE AND $2::DATE
+  QUALIFY row_number() OVER (PARTITION BY crawl_day, domain ORDER BY observed_at DESC, run_id DESC) = 1`;
 
-/** Software mix of the latest crawl; both charts use it, so it is computed once per snapshot. */
-function softwareMix(db: Db, q: QueryContext): Promise<Mix> {
+/** The latest crawl day at or before the end of the range. */
+async function lastCrawlDay(db: Db, q: QueryContext): Promise<string | null> {
+  const r = await db.one<{ day: string | null }>(
+    `SELECT CAST(max(day) AS VARCHAR) AS day FROM federation_days WHERE day <= $1::DATE`,
+    [q.range.end]
+  );
+  return r?.day ?? null;
+}
+
+type Mix = { software: string; servers: number; users: number; active: number }[];
+const mixCache = new WeakMap<Db, Map<string, Promise<Mix>>>();
+
+/** Software mix of the range's latest crawl; both charts use it, so it is computed once per snapshot and day. */
+async function softwareMix(db: Db, q: QueryContext): Promise<Mix> {
+  const day = await lastCrawlDay(db, q);
+  if (day === null) return [];
   let m = mixCache.get(db);
   if (!m) mixCache.set(db, (m = new Map()));
-  let p = m.get(latestRun(q));
+  let p = m.get(day);
   if (!p) {
-    p = loadMix(db, q);
-    m.set(latestRun(q), p);
+    p = db.all<Mix[number]>(
+      `SELECT coalesce(lower(software), 'unknown') AS software, count(*) AS servers,
+              coalesce(sum(users_total), 0) AS users, coalesce(sum(users_active_month), 0) AS active
+       FROM (${DAY_OBS}) WHERE outcome = 'ok' AND NOT suspect GROUP BY 1 ORDER BY servers DESC, software`,
+      [day, day]
+    );
+    m.set(day, p);
   }
-  return p.then((rows) => rows.map((r) => ({ ...r })));
+  return (await p).map((r) => ({ ...r }));
 }
 
-async function loadMix(db: Db, q: QueryContext): Promise<Mix> {
-  const rows = await db.all<{ software: string; servers: number; users: number; active: number }>(
-    `SELECT coalesce(lower(software), 'unknown') AS software, count(*) AS servers,
-            coalesce(sum(users_total), 0) AS users, coalesce(sum(users_active_month), 0) AS active
-     FROM peer_observations WHERE run_id = $1 AND outcome = 'ok' AND NOT suspect GROUP BY 1 ORDER BY servers DESC`,
-    [latestRun(q)]
-  );
-  return rows;
-}
+/** The software named separately in the mix over time; the rest is summed as "other". */
+const MIX_TOP = 7;
 
 /** A peer "limits us" when its public block list names our domain; window of recent crawls keeps this cheap. */
 const LIMIT_WINDOW_CRAWLS = 30;
@@ -48,7 +64,7 @@ export const federationMetrics: Metric[] = [
     title: 'Peers known and reachable',
     unit: 'count',
     definition:
-      'Known: servers named in our own server’s peers list (/api/v1/instance/peers) on the day of the crawl. Reachable: those that answered NodeInfo in that day’s crawl. Days without a crawl are gaps.',
+      'Known: servers named in our own server’s peers list on the crawl day (/api/v1/instance/peers: every domain Mastodon has seen accounts from, minus the domains it blocks at any severity; Api::V1::Instances::PeersController). Reachable: peers crawled that day (the list and any seed peers) whose latest answer that day was a valid NodeInfo. The same rule rolls up every crawl and the generated data (collectors/store/peers.ts). Days without a crawl are gaps.',
     audience: 'public',
     page: 'federation',
     sources: ['federation_daily'],
@@ -71,7 +87,7 @@ export const federationMetrics: Metric[] = [
     title: 'Reach',
     unit: 'count',
     definition:
-      'Users and monthly active users on reachable peers, summed from each peer’s NodeInfo in the day’s crawl. Values flagged as suspect (active above total, impossible jumps) are left out by the collector.',
+      'Users and monthly active users on reachable peers, summed from each peer’s NodeInfo (usage.users.total and usage.users.activeMonth) as of its latest answer on the crawl day. Values flagged as suspect (active above total, impossible jumps) are left out.',
     audience: 'public',
     page: 'federation',
     sources: ['federation_daily'],
@@ -98,7 +114,7 @@ export const federationMetrics: Metric[] = [
     title: 'Software mix by servers',
     unit: 'count',
     definition:
-      'Reachable peers in the latest crawl by the software their NodeInfo names (suspect entries left out).',
+      'Reachable peers in the range’s latest crawl by the software their NodeInfo names (software.name, lower case; suspect entries left out).',
     audience: 'public',
     page: 'federation',
     sources: ['peer_observations (latest crawl)'],
@@ -115,7 +131,8 @@ export const federationMetrics: Metric[] = [
     key: 'software_by_users',
     title: 'Software mix by users',
     unit: 'count',
-    definition: 'Users and monthly active users on reachable peers in the latest crawl, by software.',
+    definition:
+      'Users and monthly active users (NodeInfo usage.users.total and activeMonth) on reachable peers in the range’s latest crawl, by software (suspect entries left out).',
     audience: 'public',
     page: 'federation',
     sources: ['peer_observations (latest crawl)'],
@@ -129,6 +146,40 @@ export const federationMetrics: Metric[] = [
           col('active', 'Monthly active')
         ],
         rows: rows.map((r) => [r.software, r.users, r.active])
+      };
+    }
+  },
+  {
+    key: 'software_mix_history',
+    title: 'Software mix over time',
+    unit: 'count',
+    definition: `Reachable peers by the software their NodeInfo names, on each crawl day of the range: each peer’s latest observation that day, as for Peers known and reachable; suspect entries left out. The ${MIX_TOP} most common programs in the range are named, the rest summed as “other”.`,
+    audience: 'public',
+    page: 'federation',
+    sources: ['peer_observations (every crawl day)'],
+    chart: { kind: 'line', stacked: true },
+    query: async (db, q) => {
+      const rows = await db.all<{ day: string; software: string; servers: number }>(
+        `SELECT CAST(crawl_day AS VARCHAR) AS day, coalesce(lower(software), 'unknown') AS software, count(*) AS servers
+         FROM (${DAY_OBS}) WHERE outcome = 'ok' AND NOT suspect GROUP BY ALL ORDER BY day`,
+        [q.range.start, q.range.end]
+      );
+      const total = new Map<string, number>();
+      for (const r of rows) total.set(r.software, (total.get(r.software) ?? 0) + r.servers);
+      const ranked = [...total].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([k]) => k);
+      const named = ranked.slice(0, MIX_TOP);
+      const hasOther = ranked.length > MIX_TOP;
+      const days = new Map<string, Map<string, number>>();
+      for (const r of rows) {
+        if (!days.has(r.day)) days.set(r.day, new Map());
+        const k = named.includes(r.software) ? r.software : 'other';
+        const d = days.get(r.day)!;
+        d.set(k, (d.get(k) ?? 0) + r.servers);
+      }
+      const keys = hasOther ? [...named, 'other'] : named;
+      return {
+        columns: [dayCol, ...keys.map((k) => col(`sw_${k.replace(/[^a-z0-9]+/g, '_')}`, k))],
+        rows: [...days].map(([day, d]) => [day, ...keys.map((k) => d.get(k) ?? 0)])
       };
     }
   },
@@ -209,23 +260,26 @@ export const federationMetrics: Metric[] = [
     title: 'Peers limiting us, by severity',
     unit: 'count',
     definition:
-      'Peers whose public domain-block list names our domain (directly or by its SHA-256 digest), counted per crawl by the severity they chose: suspend (no federation), silence (limited), noop (listed with no effect). Only what concerns our own server is recorded.',
+      'Peers whose public domain-block list (/api/v1/instance/domain_blocks, Mastodon 4.0+: Api::V1::Instances::DomainBlocksController, shown only when the peer’s show_domain_blocks is `all`) names our domain, directly or by its SHA-256 digest, counted on each crawl day by the severity they chose: suspend (no federation), silence (limited), other. Each peer’s latest answer that day counts; a peer that did not answer is not counted that day. Only what concerns our own server is recorded.',
     audience: 'board',
     page: 'federation',
     sources: ['peer_limit_obs', 'federation_days'],
     chart: { kind: 'line', stacked: false },
     query: async (db, q) => {
       const rows = await db.all<{ day: string; suspend: number; silence: number; other: number }>(
-        `WITH c AS (SELECT run_id, count(*) FILTER (severity = 'suspend') AS suspend, count(*) FILTER (severity = 'silence') AS silence,
-                           count(*) FILTER (severity NOT IN ('suspend', 'silence')) AS other
-                    FROM peer_limit_obs GROUP BY run_id)
+        `WITH c AS (
+           SELECT o.crawl_day AS day, count(*) FILTER (l.severity = 'suspend') AS suspend,
+                  count(*) FILTER (l.severity = 'silence') AS silence,
+                  count(*) FILTER (l.severity NOT IN ('suspend', 'silence')) AS other
+           FROM (${DAY_OBS}) o JOIN peer_limit_obs l ON l.run_id = o.run_id AND l.peer_domain = o.domain GROUP BY 1
+         )
          SELECT CAST(f.day AS VARCHAR) AS day, coalesce(c.suspend, 0) AS suspend, coalesce(c.silence, 0) AS silence,
                 coalesce(c.other, 0) AS other
-         FROM federation_days f LEFT JOIN c USING (run_id) WHERE f.day BETWEEN $1::DATE AND $2::DATE ORDER BY f.day`,
+         FROM federation_days f LEFT JOIN c USING (day) WHERE f.day BETWEEN $1::DATE AND $2::DATE ORDER BY f.day`,
         [q.range.start, q.range.end]
       );
       return {
-        columns: [dayCol, col('suspend', 'Suspend'), col('silence', 'Silence'), col('other', 'Other (noop)')],
+        columns: [dayCol, col('suspend', 'Suspend'), col('silence', 'Silence'), col('other', 'Other')],
         rows: rows.map((r) => [r.day, r.suspend, r.silence, r.other])
       };
     }

@@ -6,6 +6,7 @@ import { KPIS, overviewMetrics } from './overview.ts';
 import { retentionMetrics } from './retention.ts';
 import { statusMetrics } from './status.ts';
 import type { Metric, PageKey, QueryContext, Table } from './types.ts';
+import { csvLines } from '../csv.ts';
 import type { Db } from '../../../../collectors/store/database.ts';
 import { formatValue } from '../../components/format.ts';
 
@@ -61,17 +62,9 @@ export async function runMetrics(
   return out;
 }
 
-function csvCell(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  const s = String(v);
-  return /[",\n\r]/.test(s) || /^[=+\-@\t]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-/** RFC 4180 CSV with a header row of column keys; empty cells are gaps. */
+/** RFC 4180 CSV with a header row of column keys; empty cells are gaps; formulas defused (../csv.ts). */
 export function toCsv(t: Table): string {
-  const lines = [t.columns.map((c) => csvCell(c.key)).join(',')];
-  for (const r of t.rows) lines.push(r.map(csvCell).join(','));
-  return lines.join('\r\n') + '\r\n';
+  return csvLines([t.columns.map((c) => c.key), ...t.rows]);
 }
 
 /** JSON export: the metric's description, the range, and the rows as objects. */

@@ -37,7 +37,7 @@ export const moderationMetrics: Metric[] = [
     title: 'Reports opened and resolved per week',
     unit: 'count',
     definition:
-      'Reports filed against accounts (local or remote) per week starting Monday (UTC), and reports resolved that week (action taken or dismissed). Weeks cut by the range edge are partial.',
+      'Reports filed against accounts (local or remote) per week starting Monday (UTC), by our members or received from other servers, and reports resolved that week (action_taken_at, set by every resolution, with or without an action: Report#resolve!, app/models/report.rb). Weeks cut by the range edge are partial.',
     audience: 'public',
     page: 'moderation',
     sources: R,
@@ -63,7 +63,7 @@ export const moderationMetrics: Metric[] = [
     title: 'Backlog',
     unit: 'count',
     definition:
-      'Reports open at the end of each day (UTC): filed on or before that day and not resolved by then. Includes reports older than the range.',
+      'Reports open at the end of each day (UTC): filed on or before that day and not resolved by then (open: action_taken false, app/models/report.rb; read from GET /api/v1/admin/reports, Mastodon 2.9.1 and later). Includes reports older than the range.',
     audience: 'public',
     page: 'moderation',
     sources: R,
@@ -88,7 +88,7 @@ export const moderationMetrics: Metric[] = [
     title: 'Open reports by age',
     unit: 'count',
     definition:
-      'Reports still open at the end of the range, by how long they have been waiting. The target (FEDIPULSE_BACKLOG_TARGET_HOURS, default 48 h) is what the overview alerts on.',
+      'Reports still open at the end of the range (action_taken false, app/models/report.rb), by how long they have been waiting since created_at. The target (FEDIPULSE_BACKLOG_TARGET_HOURS, default 48 h) is what the overview alerts on.',
     audience: 'board',
     page: 'moderation',
     sources: R,
@@ -114,7 +114,7 @@ export const moderationMetrics: Metric[] = [
     title: 'Time to resolve',
     unit: 'hours',
     definition:
-      'Hours from a report being filed to it being resolved (action_taken_at − created_at), for reports resolved in each month: the median (p50) and the 90th percentile (p90: nine in ten were resolved faster).',
+      'Hours from a report being filed to it being resolved (action_taken_at − created_at), for reports resolved in each month: the median (p50) and the 90th percentile (p90: nine in ten were resolved faster). Mastodon sets action_taken and its time on every resolution, with or without an action against the account (Report#resolve!, app/models/report.rb).',
     audience: 'public',
     page: 'moderation',
     sources: R,
@@ -127,57 +127,65 @@ export const moderationMetrics: Metric[] = [
     title: 'Time to first assignment',
     unit: 'hours',
     definition:
-      'Hours from a report being filed to the first collection that saw a moderator assigned, per month filed: median and p90. Collections run daily, so values are rounded up to the next collection.',
+      'Hours from a report being filed to the first collection that saw a moderator assigned, per month filed: median and p90. Mastodon keeps no assignment time (only assigned_account in Admin::Report), so collections (daily) give it: values are rounded up to the next collection. A report already assigned the first time fedipulse saw it, and filed before the collection before that, has no known assignment time: it is left out, and counted in the last column.',
     audience: 'board',
     page: 'moderation',
     sources: R,
-    chart: { kind: 'line' },
+    chart: { kind: 'line', hidden: ['assigned', 'left_out'] },
     // Per month filed: the time from filing to the first collection that saw an assignee.
-    query: (db, q) =>
-      hoursPerMonth(db, q, 'first_assigned_seen_at', 'created_at', col('assigned', 'Assigned'))
-  },
-  {
-    key: 'report_categories',
-    title: 'Reports by category',
-    unit: 'count',
-    definition:
-      'Reports filed in the range by the category the reporter chose (spam, violation of a rule, legal, other).',
-    audience: 'public',
-    page: 'moderation',
-    sources: R,
-    chart: { kind: 'bar' },
     query: async (db, q) => {
-      const rows = await db.all<{ category: string; n: number }>(
-        `SELECT coalesce(category, 'unknown') AS category, count(*) AS n FROM reports
-         WHERE instance = $1 AND created_at >= $2::DATE::TIMESTAMPTZ AND created_at < ${endTs} GROUP BY 1 ORDER BY n DESC`,
+      const t = await hoursPerMonth(
+        db,
+        q,
+        'first_assigned_seen_at',
+        'created_at',
+        col('assigned', 'Assigned')
+      );
+      const out = await db.all<{ month: string; n: number }>(
+        `SELECT strftime(date_trunc('month', created_at AT TIME ZONE 'UTC'), '%Y-%m') AS month, count(*) AS n
+         FROM reports WHERE instance = $1 AND assigned AND first_assigned_seen_at IS NULL
+           AND created_at >= $2::DATE::TIMESTAMPTZ AND created_at < ${endTs}
+         GROUP BY 1`,
         [q.facts.instance ?? '', q.range.start, q.range.end]
       );
+      const leftOut = new Map(out.map((r) => [r.month, r.n]));
+      const months = [...new Set([...t.rows.map((r) => r[0] as string), ...leftOut.keys()])].sort();
+      const byMonth = new Map(t.rows.map((r) => [r[0] as string, r]));
       return {
-        columns: [col('category', 'Category', 'text'), col('reports', 'Reports')],
-        rows: rows.map((r) => [r.category, r.n])
+        columns: [...t.columns, col('left_out', 'Left out: assigned before first seen')],
+        rows: months.map((m) => [...(byMonth.get(m) ?? [m, null, null, 0]), leftOut.get(m) ?? 0])
       };
     }
   },
   {
-    key: 'report_targets',
-    title: 'Local and remote targets',
+    key: 'report_categories',
+    title: 'Reports by category and origin',
     unit: 'count',
     definition:
-      'Reports filed in the range against our own members (local) and against accounts on other servers (remote), per week.',
+      'Reports filed in the range, by category and by where they came from: filed by our members (about one of our members, or about an account on another server), or received from another server. A report received from another server carries no category: Mastodon files it as “other” (app/lib/activitypub/activity/flag.rb → app/services/report_service.rb), so its “other” says nothing about what was reported. The category is the reporter’s choice (spam, violation of a rule, legal since 4.2, other).',
     audience: 'public',
     page: 'moderation',
     sources: R,
-    chart: { kind: 'bar', stacked: true },
+    chart: { kind: 'bar', stacked: true, hidden: ['total'] },
     query: async (db, q) => {
-      const rows = await db.all<{ week: string; local: number; remote: number }>(
-        `SELECT CAST(date_trunc('week', (created_at AT TIME ZONE 'UTC')::DATE)::DATE AS VARCHAR) AS week,
-                count(*) FILTER (target_origin = 'local') AS local, count(*) FILTER (target_origin IS DISTINCT FROM 'local') AS remote
-         FROM reports WHERE instance = $1 AND created_at >= $2::DATE::TIMESTAMPTZ AND created_at < ${endTs} GROUP BY 1 ORDER BY 1`,
+      const rows = await db.all<{ category: string; ll: number; lr: number; rx: number; n: number }>(
+        `SELECT coalesce(category, 'unknown') AS category,
+                count(*) FILTER (reporter_domain IS NULL AND target_origin = 'local') AS ll,
+                count(*) FILTER (reporter_domain IS NULL AND target_origin IS DISTINCT FROM 'local') AS lr,
+                count(*) FILTER (reporter_domain IS NOT NULL) AS rx, count(*) AS n
+         FROM reports WHERE instance = $1 AND created_at >= $2::DATE::TIMESTAMPTZ AND created_at < ${endTs}
+         GROUP BY 1 ORDER BY n DESC, category`,
         [q.facts.instance ?? '', q.range.start, q.range.end]
       );
       return {
-        columns: [weekCol, col('local', 'Local'), col('remote', 'Remote')],
-        rows: rows.map((r) => [r.week, r.local, r.remote])
+        columns: [
+          col('category', 'Category', 'text'),
+          col('members_local', 'By our members, about our members'),
+          col('members_remote', 'By our members, about other servers’ accounts'),
+          col('received', 'Received from other servers'),
+          col('total', 'Total')
+        ],
+        rows: rows.map((r) => [r.category, r.ll, r.lr, r.rx, r.n])
       };
     }
   },
@@ -186,7 +194,7 @@ export const moderationMetrics: Metric[] = [
     title: 'Reports per 1,000 active users',
     unit: 'ratio',
     definition:
-      'Reports filed per week divided by the week’s average monthly active users (MAU), times 1,000: moderation load relative to the size of the community.',
+      'Reports filed per week (Admin::Report created_at) divided by the week’s average monthly active users (MAU: usage.users.active_month of /api/v2/instance, app/serializers/rest/instance_serializer.rb), times 1,000: moderation load relative to the size of the community.',
     audience: 'board',
     page: 'moderation',
     sources: ['reports', 'daily_metrics (active_month)'],
@@ -214,19 +222,43 @@ export const moderationMetrics: Metric[] = [
   },
   {
     key: 'reported_domains',
-    title: 'Remote domains most reported',
+    title: 'Domains of reported accounts',
     unit: 'count',
     definition:
-      'Other servers whose accounts were reported most in the range, with the share of those reports resolved without action (dismissed): a high share can mean reports about that server are often unfounded.',
+      'Other servers whose accounts were reported most in the range (the reported account’s domain, Admin::Report target_account), with how many of those reports are resolved. This says where reported accounts live, not who sent the reports (see “Servers sending reports”). There is no “resolved without action” share: Mastodon sets action_taken on every resolution (Report#resolve!, app/models/report.rb), and whether an account action followed is not in the admin reports API.',
     audience: 'board',
     page: 'moderation',
     sources: R,
     chart: { kind: 'none' },
     query: async (db, q) => {
-      const rows = await db.all<{ domain: string; n: number; resolved: number; no_action: number | null }>(
-        `SELECT target_domain AS domain, count(*) AS n, count(resolved_at) AS resolved,
-                count(*) FILTER (resolved_at IS NOT NULL AND NOT action_taken) / nullif(count(resolved_at), 0) AS no_action
+      const rows = await db.all<{ domain: string; n: number; resolved: number }>(
+        `SELECT target_domain AS domain, count(*) AS n, count(resolved_at) AS resolved
          FROM reports WHERE instance = $1 AND target_domain IS NOT NULL
+           AND created_at >= $2::DATE::TIMESTAMPTZ AND created_at < ${endTs}
+         GROUP BY 1 ORDER BY n DESC, domain LIMIT 20`,
+        [q.facts.instance ?? '', q.range.start, q.range.end]
+      );
+      return {
+        columns: [col('domain', 'Domain', 'text'), col('reports', 'Reports'), col('resolved', 'Resolved')],
+        rows: rows.map((r) => [r.domain, r.n, r.resolved])
+      };
+    }
+  },
+  {
+    key: 'sending_domains',
+    title: 'Servers sending reports',
+    unit: 'count',
+    definition:
+      'Other servers that sent us the most reports in the range: the reporter’s domain (Admin::Report account.domain), which for a report received from another server is that server’s instance actor (app/lib/activitypub/activity/flag.rb). Reports filed by our own members are not counted here. With how many are resolved, and how many were about our own members.',
+    audience: 'board',
+    page: 'moderation',
+    sources: R,
+    chart: { kind: 'none' },
+    query: async (db, q) => {
+      const rows = await db.all<{ domain: string; n: number; resolved: number; local: number }>(
+        `SELECT reporter_domain AS domain, count(*) AS n, count(resolved_at) AS resolved,
+                count(*) FILTER (target_origin = 'local') AS local
+         FROM reports WHERE instance = $1 AND reporter_domain IS NOT NULL
            AND created_at >= $2::DATE::TIMESTAMPTZ AND created_at < ${endTs}
          GROUP BY 1 ORDER BY n DESC, domain LIMIT 20`,
         [q.facts.instance ?? '', q.range.start, q.range.end]
@@ -236,9 +268,9 @@ export const moderationMetrics: Metric[] = [
           col('domain', 'Domain', 'text'),
           col('reports', 'Reports'),
           col('resolved', 'Resolved'),
-          col('no_action', 'Resolved without action', 'percent')
+          col('about_members', 'About our members')
         ],
-        rows: rows.map((r) => [r.domain, r.n, r.resolved, r.no_action])
+        rows: rows.map((r) => [r.domain, r.n, r.resolved, r.local])
       };
     }
   }

@@ -1,5 +1,6 @@
 import { col, dailyValues, dayAxis } from '../queries/context.ts';
-import { forecastSeries, STORES } from './capacity.ts';
+import { volumeStatuses } from './capacity.ts';
+import { DISK_COMPONENTS, storageMetric, volumeSeries } from '../queries/forecast.ts';
 import { change, type Unit } from '../../components/format.ts';
 import type { Audience, Metric, QueryContext } from './types.ts';
 import type { Db } from '../../../../collectors/store/database.ts';
@@ -31,7 +32,8 @@ export const KPIS: KpiDef[] = [
     audience: 'public',
     better: 'up',
     href: '/growth',
-    definition: 'Local accounts on the last day of the range (instance API user_count).'
+    definition:
+      'Local accounts on the last day of the range (instance API stats.user_count: confirmed, not suspended).'
   },
   {
     key: 'mau',
@@ -41,7 +43,7 @@ export const KPIS: KpiDef[] = [
     better: 'up',
     href: '/growth',
     definition:
-      'Monthly active users on the last day: unique sign-ins in the previous 4 weeks (usage.users.active_month).'
+      'Monthly active users on the last day: unique users active in the previous 4 weeks (usage.users.active_month, InstancePresenter#active_user_count(4); in limited federation mode, where Mastodon 4.4+ answers 0 there, NodeInfo usage.users.activeMonth — the Growth page says which).'
   },
   {
     key: 'signups',
@@ -50,7 +52,8 @@ export const KPIS: KpiDef[] = [
     audience: 'public',
     better: 'up',
     href: '/growth',
-    definition: 'Local accounts created during the range (admin measure new_users, summed).'
+    definition:
+      'Local accounts created during the range (admin measure new_users, summed; unconfirmed and pending accounts included).'
   },
   {
     key: 'retention_m1',
@@ -105,17 +108,18 @@ export const KPIS: KpiDef[] = [
     audience: 'ops',
     better: 'neutral',
     href: '/capacity',
-    definition: 'PostgreSQL + Redis + media bytes on the last day (admin space_usage dimension).'
+    definition:
+      'PostgreSQL + search index + media bytes on the last day, as Mastodon’s admin dimension space_usage reports them (app/lib/admin/metrics/dimension/space_usage_dimension.rb). Redis is memory, not storage, and is left out.'
   },
   {
     key: 'days_to_full',
-    title: 'Days until disk full',
+    title: 'Days until a volume is full',
     unit: 'days',
     audience: 'ops',
     better: 'up',
     href: '/capacity',
     definition:
-      'Days from the last data day until the storage forecast (Theil–Sen line over the last 90 days) reaches FEDIPULSE_DISK_BYTES.'
+      'The soonest of the volumes (FEDIPULSE_VOLUMES, or the one disk of FEDIPULSE_DISK_BYTES): days from the last whole day until the Theil–Sen line over the last 90 days of what the volume holds (Mastodon’s space_usage dimension, app/lib/admin/metrics/dimension/space_usage_dimension.rb) reaches its size.'
   }
 ];
 
@@ -164,15 +168,11 @@ export async function computeKpis(db: Db, q: QueryContext): Promise<Kpi[]> {
     'new_users',
     'opened_reports',
     'resolved_reports',
-    ...STORES.map((s) => s.metric)
+    ...DISK_COMPONENTS.map(storageMetric)
   ];
   const v = await dailyValues(db, q, names, from, range.end);
   const series = (m: string, s: string, e: string) => dayAxis(s, e).map((d) => v.get(m)!.get(d) ?? null);
-  const storage = (s: string, e: string) =>
-    dayAxis(s, e).map((d) => {
-      const xs = STORES.map((st) => v.get(st.metric)!.get(d));
-      return xs.some((x) => x === undefined) ? null : xs.reduce<number>((a, x) => a + (x as number), 0);
-    });
+  const storage = (s: string, e: string) => volumeSeries(dayAxis(s, e), v, DISK_COMPONENTS).used;
   const fed = await db.all<{ day: string; reachable: number }>(
     `SELECT CAST(day AS VARCHAR) AS day, peers_reachable AS reachable FROM federation_daily WHERE day BETWEEN $1::DATE AND $2::DATE ORDER BY day`,
     [from, range.end]
@@ -202,13 +202,10 @@ export async function computeKpis(db: Db, q: QueryContext): Promise<Kpi[]> {
     retentionM1(db, q, range.start, range.end),
     cmp ? retentionM1(db, q, cmp.start, cmp.end) : Promise.resolve(null)
   ]);
-  const disk = await forecastSeries(
-    db,
-    q,
-    STORES.map((s) => s.metric),
-    'Storage',
-    q.config.diskBytes
-  );
+  const volumes = await volumeStatuses(db, q);
+  const soonest = volumes
+    .filter((x) => x.daysToFull !== null)
+    .sort((a, b) => a.daysToFull! - b.daysToFull!)[0];
 
   const values: Record<
     string,
@@ -224,15 +221,14 @@ export async function computeKpis(db: Db, q: QueryContext): Promise<Kpi[]> {
     peers_reachable: both(fedSeries, lastOf),
     storage: both(storage, lastOf),
     days_to_full: {
-      value: disk.daysToLimit,
+      value: soonest?.daysToFull ?? null,
       previous: null,
       spark: [],
-      note:
-        q.config.diskBytes === null
-          ? 'Set FEDIPULSE_DISK_BYTES to the disk size'
-          : disk.daysToLimit === null
-            ? 'Not growing: no date'
-            : undefined
+      note: !volumes.some((x) => x.bytes !== null)
+        ? 'Set FEDIPULSE_VOLUMES to the disks’ sizes'
+        : soonest
+          ? `Volume ${soonest.name}`
+          : 'Not growing: no date'
     }
   };
   for (const k of ['signups', 'reports_opened', 'reports_resolved'])

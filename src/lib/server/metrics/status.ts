@@ -103,7 +103,7 @@ export const statusMetrics: Metric[] = [
     title: 'Gaps by metric',
     unit: 'count',
     definition:
-      'Days in the range without a value for each daily metric: what the charts draw as gaps. Active users and interactions older than 6 months cannot be back-filled (Mastodon expires them).',
+      'Days in the range without a value for each daily metric: what the charts draw as gaps. Active users and actions by members (interactions) older than 6 months cannot be back-filled (Mastodon expires them).',
     audience: 'ops',
     page: 'status',
     sources: ['daily_metrics'],

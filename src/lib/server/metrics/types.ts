@@ -1,6 +1,7 @@
 import type { Db } from '../../../../collectors/store/database.ts';
 import type { Unit } from '../../components/format.ts';
 import type { Range } from '../../components/range.ts';
+import type { Volume } from '../queries/forecast.ts';
 
 export type { Unit };
 /** Who a metric is for: public metrics may go into transparency reports; board and ops stay inside. */
@@ -12,7 +13,8 @@ export type { Cell, Column, Table, ChartShape } from '../../components/types.ts'
 import type { Table, ChartShape } from '../../components/types.ts';
 
 export interface DashboardConfig {
-  diskBytes: number | null;
+  /** Disks and buckets holding the stores (FEDIPULSE_VOLUMES, or FEDIPULSE_DISK_BYTES as one volume). */
+  volumes: Volume[];
   diskWarningDays: number;
   backlogTargetHours: number;
   largePeerUsers: number;

@@ -3,11 +3,11 @@ import { addDays, parseRange } from '../../components/range.ts';
 import { alertConfig } from '../alerts/index.ts';
 import type { Cell, Column, DashboardConfig, Facts, QueryContext, Table } from '../metrics/types.ts';
 
-/** Dashboard settings: the thresholds are the alerts' own (one reading of FEDIPULSE_DISK_BYTES etc.). */
+/** Dashboard settings: the thresholds are the alerts' own (one reading of FEDIPULSE_VOLUMES etc.). */
 export function dashboardConfig(env: NodeJS.ProcessEnv = process.env): DashboardConfig {
   const a = alertConfig(env);
   return {
-    diskBytes: a.diskBytes,
+    volumes: a.volumes,
     diskWarningDays: a.diskWarnDays,
     backlogTargetHours: a.backlogTargetHours,
     largePeerUsers: a.largePeerUsers,

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Cron } from 'croner';
 import { SCHEDULED_KINDS, type ScheduleConfig, type ScheduledKind } from './config.ts';
-import { COLLECTOR_NODE_FLAGS } from '../../../../collectors/process.ts';
+import { COLLECTOR_NODE_FLAGS, collectorChildEnv } from '../../../../collectors/process.ts';
 import {
   scheduleStatus,
   writeScheduleFile,
@@ -25,6 +25,7 @@ export interface SchedulerOptions {
   config: ScheduleConfig;
   /** bin/fedipulse.js */
   bin: string;
+  /** Where the collectors' environment is taken from (filtered: collectorChildEnv). */
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   log?: (line: string) => void;
@@ -120,7 +121,8 @@ export function startScheduler(o: SchedulerOptions): Scheduler {
     log(`fedipulse schedule: ${kind} collection starting`);
     const proc = spawn(process.execPath, [...COLLECTOR_NODE_FLAGS, o.bin, 'collect', kind, '--quiet'], {
       cwd: o.cwd ?? process.cwd(),
-      env: o.env ?? process.env,
+      // Only what a collection needs: no session secret, OAuth secret, metrics token or webhook URL.
+      env: collectorChildEnv(o.env ?? process.env),
       stdio: ['ignore', 'pipe', 'pipe']
     });
     child = proc;

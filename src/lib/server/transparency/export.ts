@@ -1,3 +1,4 @@
+import { csvCell as cell } from '../csv.ts';
 import { financeSectionRows } from '../finances/index.ts';
 import type { Num, PublishedReport } from './report.ts';
 
@@ -19,12 +20,14 @@ export const CSV_HEADER = [
   'text'
 ] as const;
 
-/** Quote when needed; text starting like a formula is defused so spreadsheets never evaluate it. */
-export function csvCell(v: string | number | boolean | null, isText = false): string {
-  if (v === null) return '';
-  let s = String(v);
-  if (isText && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+/** Every CSV cell goes through the one helper (src/lib/server/csv.ts); it defuses any string cell. */
+export function csvCell(v: string | number | boolean | null, _isText = false): string {
+  return cell(v);
+}
+
+/** The words for a suppressed number, as on the page. */
+export function suppressedText(n: Num, k: number): string {
+  return n.reason === 'complementary' ? 'not shown: would reveal a small count' : `fewer than ${k}`;
 }
 
 export function toCsv(r: PublishedReport): string {
@@ -51,7 +54,8 @@ export function toCsv(r: PublishedReport): string {
         csvCell(unit),
         csvCell(date),
         csvCell(severity, true),
-        csvCell(text, true)
+        // A suppressed number says so in words too, never as an empty cell a spreadsheet sums as zero.
+        csvCell(text ?? (n?.suppressed ? suppressedText(n, r.privacy.min_count) : null), true)
       ].join(',')
     );
   add('coverage', 'days_in_period', '', { value: r.coverage.days_in_period, suppressed: false }, 'days');
@@ -78,6 +82,17 @@ export function toCsv(r: PublishedReport): string {
   add('reports', 'median_hours_to_resolve', '', p.median_hours_to_resolve, 'hours');
   for (const c of p.by_category) add('reports', 'by_category', c.category, c.count, 'reports');
   for (const e of ['added', 'removed'] as const) {
+    const n = r.defederation[`${e}_count`];
+    if (r.defederation.shown === 'counts' && n !== null)
+      add(
+        'defederation',
+        `${e}_count`,
+        '',
+        { value: n, suppressed: false },
+        'servers',
+        null,
+        r.defederation.note
+      );
     for (const d of r.defederation[e])
       add('defederation', e, d.domain, null, '', d.date, d.public_comment, d.severity);
   }
@@ -86,11 +101,16 @@ export function toCsv(r: PublishedReport): string {
   if (r.finances) {
     for (const f of financeSectionRows(r.finances)) {
       const numeric = typeof f.value === 'number' || f.value === null;
+      const hidden = f.metric === 'cost_per_active_member' && r.finances.costPerActiveMemberSuppressed;
       add(
         f.section,
         f.metric,
         '',
-        numeric ? { value: f.value as number | null, suppressed: false } : null,
+        hidden
+          ? { value: null, suppressed: true, reason: 'complementary' }
+          : numeric
+            ? { value: f.value as number | null, suppressed: false }
+            : null,
         f.unit,
         null,
         numeric ? null : String(f.value)

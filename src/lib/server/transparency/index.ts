@@ -9,7 +9,8 @@ import {
   type Period,
   type PeriodKind
 } from './period.ts';
-import { computeRaw, publish, type PublishedReport } from './report.ts';
+import { decideAll } from './cells.ts';
+import { computeRaw, ownDecision, publish, type PublishedReport, type RawReport } from './report.ts';
 
 /** Transparency settings from the environment (docs/transparency.md). */
 export interface TransparencyConfig {
@@ -63,21 +64,74 @@ export function readPreface(p: Period, dir: string = transparencyConfig.prefaceD
   return text.length > 100_000 ? text.slice(0, 100_000) : text;
 }
 
-const cache = new Map<string, PublishedReport>();
+/**
+ * Every closed month, quarter and year from the first of January of the earliest data on, with the one
+ * suppression decision they all publish from. Whole years, so that every month of a published quarter or
+ * year is in the table with it (a month before the data is a zero that a reader would subtract too).
+ */
+interface Table {
+  /** The counts of each period (computeRaw countsOnly). */
+  raws: Map<string, RawReport>;
+  hidden: Set<string>;
+}
 
-/** The published report of a closed period, cached per snapshot (a new snapshot gives new numbers). */
+async function buildTable(db: Db, k: number, now: Date): Promise<Table> {
+  const first = await db.one<{ day: string | null }>(
+    `SELECT strftime(least(
+        (SELECT min(day) FROM daily_metrics),
+        (SELECT min(timezone('UTC', created_at))::DATE FROM reports),
+        (SELECT min(timezone('UTC', resolved_at))::DATE FROM reports)), '%Y-%m-%d') AS day`
+  );
+  const raws = new Map<string, RawReport>();
+  if (!first?.day) return { raws, hidden: new Set() };
+  const from = new Date(`${first.day.slice(0, 4)}-01-01T00:00:00Z`);
+  const periods: Period[] = (['month', 'quarter', 'year'] as const).flatMap((kind) =>
+    closedPeriods(kind, from, now, 100_000)
+  );
+  for (const p of periods) raws.set(p.id, await computeRaw(db, p, true));
+  return {
+    raws,
+    hidden: decideAll(
+      periods.map((p) => ({ period: p, raw: raws.get(p.id)! })),
+      k
+    )
+  };
+}
+
+const tables = new Map<string, Promise<Table>>();
+const reports = new Map<string, PublishedReport>();
+
+/**
+ * The published report of a closed period. Page, JSON and CSV of every period read from one suppression
+ * decision, made over all closed periods at once and cached per snapshot (a new snapshot, a newly closed
+ * month or another k gives a new one).
+ */
 export async function reportFor(
   db: Db,
   p: Period,
-  cfg: TransparencyConfig = transparencyConfig
+  cfg: TransparencyConfig = transparencyConfig,
+  now: Date = new Date()
 ): Promise<PublishedReport> {
   const preface = readPreface(p, cfg.prefaceDir);
-  const key = `${db.path}|${p.id}|${cfg.minCount}`;
-  const hit = cache.get(key);
+  const tableKey = `${db.path}|${cfg.minCount}|${latestClosed('month', now).id}`;
+  const key = `${tableKey}|${p.id}`;
+  const hit = reports.get(key);
   if (hit) return { ...hit, preface_markdown: preface };
-  const report = publish(await computeRaw(db, p), p, cfg.minCount, preface);
-  if (cache.size > 200) cache.clear();
-  cache.set(key, report);
+  let table = tables.get(tableKey);
+  if (!table) {
+    if (tables.size >= 4) tables.clear();
+    table = buildTable(db, cfg.minCount, now);
+    tables.set(tableKey, table);
+    table.catch(() => tables.delete(tableKey));
+  }
+  const t = await table;
+  const inTable = t.raws.has(p.id);
+  const raw = await computeRaw(db, p);
+  // Outside the table (before any data) a period has only zeros and gaps: its own decision is enough.
+  const hidden = inTable ? t.hidden : ownDecision(raw, p, cfg.minCount);
+  const report = publish(raw, p, cfg.minCount, preface, hidden);
+  if (reports.size > 500) reports.clear();
+  reports.set(key, report);
   return report;
 }
 

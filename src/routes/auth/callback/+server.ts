@@ -6,7 +6,6 @@ import {
   OAUTH_COOKIE,
   ownServerFetch,
   readSealedCookie,
-  redirectUriFor,
   REFUSED_COOKIE,
   SESSION_COOKIE,
   setSealedCookie,
@@ -40,7 +39,7 @@ export const GET: RequestHandler = async ({ url, cookies }) => {
 
   let outcome: { session: ReturnType<typeof newSession> } | { refusal: Refusal };
   try {
-    const app = await ensureApp(authConfig, redirectUriFor(url), ownServerFetch);
+    const app = await ensureApp(authConfig, ownServerFetch);
     const token = await exchangeCode(app, code!, pending!.verifier, ownServerFetch);
     let account;
     try {

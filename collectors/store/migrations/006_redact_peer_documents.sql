@@ -1,0 +1,9 @@
+-- Issue 14 (privacy): NodeInfo documents were stored as served, and Pleroma/Akkoma documents carry the
+-- server's whole MRF block lists (metadata.federation.mrf_simple, mrf_simple_info, quarantined_instances, …).
+-- From now on only the redacted document is stored (collectors/peers/redact.ts, docs/crawler.md).
+--
+-- JSON cannot be redacted to an allowlist safely in SQL (the list would live twice, and DuckDB has no
+-- key-filtering JSON function), so this migration's work is done by its TypeScript hook,
+-- 006_redact_peer_documents.ts, run by migrate() in the same transaction right after this file:
+-- every document in peer_raw_docs is replaced by its redacted text under the new content hash, and
+-- peer_obs.raw_hash and peer_hosts.last_raw_hash follow. Nothing else changes.
