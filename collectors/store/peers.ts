@@ -355,15 +355,19 @@ export async function seedKnownPeers(db: Db, domains: string[], now: Date): Prom
  * - peers_known: domains in our own peers list on that day (first seen by the end of the day, and still in
  *   the list or last seen in it on or after that day), so the answer does not depend on when the roll-up runs;
  * - peers_reachable: the latest observation of each peer that crawl day (a resumed crawl spans two runs) is ok;
- * - reach: users and monthly active users summed over those, suspect numbers left out.
+ * - reach: users and monthly active users summed over those, suspect numbers left out;
+ * - federation_software_daily and federation_limits_daily: the software mix and the peers limiting us by
+ *   severity, over the same latest observations (the macros of migration 010, which backfilled them with it).
+ * So the federation page reads small rollups, never a range of raw observations.
  */
 export async function rollupFederationDay(db: Db, crawlDay: string, runId: number): Promise<void> {
+  await db.transaction(() => rollupDay(db, crawlDay, runId));
+}
+
+async function rollupDay(db: Db, crawlDay: string, runId: number): Promise<void> {
   await db.run(
     `INSERT INTO federation_days (day, run_id, peers_known, peers_reachable, reach_users, reach_active_month)
-     WITH day_obs AS (
-       SELECT * FROM peer_obs WHERE crawl_day = $1::DATE
-       QUALIFY row_number() OVER (PARTITION BY domain ORDER BY observed_at DESC, run_id DESC) = 1
-     )
+     WITH day_obs AS (SELECT * FROM peer_day_obs($1::DATE, $1::DATE))
      SELECT $1::DATE, $2,
        (SELECT count(*) FROM known_peers WHERE first_seen_at < $4::TIMESTAMPTZ
           AND (in_peers_list OR last_seen_at >= $3::TIMESTAMPTZ)),
@@ -376,6 +380,17 @@ export async function rollupFederationDay(db: Db, crawlDay: string, runId: numbe
        reach_active_month = excluded.reach_active_month`,
     // The day's bounds in UTC, whatever the session's time zone.
     [crawlDay, runId, `${crawlDay}T00:00:00Z`, new Date(Date.parse(crawlDay) + 86_400_000).toISOString()]
+  );
+  for (const table of ['federation_software_daily', 'federation_limits_daily']) {
+    await db.run(`DELETE FROM ${table} WHERE day = $1::DATE`, [crawlDay]);
+  }
+  await db.run(
+    `INSERT INTO federation_software_daily SELECT * FROM federation_software_rows($1::DATE, $1::DATE)`,
+    [crawlDay]
+  );
+  await db.run(
+    `INSERT INTO federation_limits_daily SELECT * FROM federation_limit_rows($1::DATE, $1::DATE)`,
+    [crawlDay]
   );
 }
 

@@ -14,13 +14,6 @@ async function crawlAt(db: Db, day: string): Promise<number | null> {
 
 const latestRun = (q: QueryContext) => q.facts.latestCrawl?.runId ?? -1;
 
-/**
- * Each peer's latest observation of a crawl day (a resumed crawl spans two runs): the rule
- * collectors/store/peers.ts rollupFederationDay counts reachable peers and reach by. `$1`/`$2` bound the days.
- */
-const DAY_OBS = `SELECT * FROM peer_observations WHERE crawl_day BETWEEN $1::DATE AND $2::DATE
-  QUALIFY row_number() OVER (PARTITION BY crawl_day, domain ORDER BY observed_at DESC, run_id DESC) = 1`;
-
 /** The latest crawl day at or before the end of the range. */
 async function lastCrawlDay(db: Db, q: QueryContext): Promise<string | null> {
   const r = await db.one<{ day: string | null }>(
@@ -41,11 +34,11 @@ async function softwareMix(db: Db, q: QueryContext): Promise<Mix> {
   if (!m) mixCache.set(db, (m = new Map()));
   let p = m.get(day);
   if (!p) {
+    // Rolled up per crawl day by collectors/store/peers.ts rollupFederationDay (each peer's latest answer that day).
     p = db.all<Mix[number]>(
-      `SELECT coalesce(lower(software), 'unknown') AS software, count(*) AS servers,
-              coalesce(sum(users_total), 0) AS users, coalesce(sum(users_active_month), 0) AS active
-       FROM (${DAY_OBS}) WHERE outcome = 'ok' AND NOT suspect GROUP BY 1 ORDER BY servers DESC, software`,
-      [day, day]
+      `SELECT software, peers AS servers, users, active_month AS active FROM federation_software_daily
+       WHERE day = $1::DATE ORDER BY servers DESC, software`,
+      [day]
     );
     m.set(day, p);
   }
@@ -117,7 +110,7 @@ export const federationMetrics: Metric[] = [
       'Reachable peers in the range’s latest crawl by the software their NodeInfo names (software.name, lower case; suspect entries left out).',
     audience: 'public',
     page: 'federation',
-    sources: ['peer_observations (latest crawl)'],
+    sources: ['federation_software_daily (latest crawl)'],
     chart: { kind: 'bar' },
     query: async (db, q) => {
       const rows = await softwareMix(db, q);
@@ -135,7 +128,7 @@ export const federationMetrics: Metric[] = [
       'Users and monthly active users (NodeInfo usage.users.total and activeMonth) on reachable peers in the range’s latest crawl, by software (suspect entries left out).',
     audience: 'public',
     page: 'federation',
-    sources: ['peer_observations (latest crawl)'],
+    sources: ['federation_software_daily (latest crawl)'],
     chart: { kind: 'bar', hidden: ['active'] },
     query: async (db, q) => {
       const rows = (await softwareMix(db, q)).sort((a, b) => b.users - a.users);
@@ -156,12 +149,12 @@ export const federationMetrics: Metric[] = [
     definition: `Reachable peers by the software their NodeInfo names, on each crawl day of the range: each peer’s latest observation that day, as for Peers known and reachable; suspect entries left out. The ${MIX_TOP} most common programs in the range are named, the rest summed as “other”.`,
     audience: 'public',
     page: 'federation',
-    sources: ['peer_observations (every crawl day)'],
+    sources: ['federation_software_daily'],
     chart: { kind: 'line', stacked: true },
     query: async (db, q) => {
       const rows = await db.all<{ day: string; software: string; servers: number }>(
-        `SELECT CAST(crawl_day AS VARCHAR) AS day, coalesce(lower(software), 'unknown') AS software, count(*) AS servers
-         FROM (${DAY_OBS}) WHERE outcome = 'ok' AND NOT suspect GROUP BY ALL ORDER BY day`,
+        `SELECT CAST(day AS VARCHAR) AS day, software, peers AS servers FROM federation_software_daily
+         WHERE day BETWEEN $1::DATE AND $2::DATE ORDER BY day, software`,
         [q.range.start, q.range.end]
       );
       const total = new Map<string, number>();
@@ -263,19 +256,14 @@ export const federationMetrics: Metric[] = [
       'Peers whose public domain-block list (/api/v1/instance/domain_blocks, Mastodon 4.0+: Api::V1::Instances::DomainBlocksController, shown only when the peer’s show_domain_blocks is `all`) names our domain, directly or by its SHA-256 digest, counted on each crawl day by the severity they chose: suspend (no federation), silence (limited), other. Each peer’s latest answer that day counts; a peer that did not answer is not counted that day. Only what concerns our own server is recorded.',
     audience: 'board',
     page: 'federation',
-    sources: ['peer_limit_obs', 'federation_days'],
+    sources: ['federation_limits_daily', 'federation_days'],
     chart: { kind: 'line', stacked: false },
     query: async (db, q) => {
       const rows = await db.all<{ day: string; suspend: number; silence: number; other: number }>(
-        `WITH c AS (
-           SELECT o.crawl_day AS day, count(*) FILTER (l.severity = 'suspend') AS suspend,
-                  count(*) FILTER (l.severity = 'silence') AS silence,
-                  count(*) FILTER (l.severity NOT IN ('suspend', 'silence')) AS other
-           FROM (${DAY_OBS}) o JOIN peer_limit_obs l ON l.run_id = o.run_id AND l.peer_domain = o.domain GROUP BY 1
-         )
-         SELECT CAST(f.day AS VARCHAR) AS day, coalesce(c.suspend, 0) AS suspend, coalesce(c.silence, 0) AS silence,
+        `SELECT CAST(f.day AS VARCHAR) AS day, coalesce(c.suspend, 0) AS suspend, coalesce(c.silence, 0) AS silence,
                 coalesce(c.other, 0) AS other
-         FROM federation_days f LEFT JOIN c USING (day) WHERE f.day BETWEEN $1::DATE AND $2::DATE ORDER BY f.day`,
+         FROM federation_days f LEFT JOIN federation_limits_daily c USING (day)
+         WHERE f.day BETWEEN $1::DATE AND $2::DATE ORDER BY f.day`,
         [q.range.start, q.range.end]
       );
       return {
