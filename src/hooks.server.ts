@@ -26,7 +26,7 @@ export const handle: Handle = async ({ event, resolve }) => {
   event.locals.session = session ? { sid: session.sid, exp: session.exp } : null;
 
   const access = classifyPath(event.url.pathname, authConfig.publicPages);
-  // /metrics decides its own access (src/routes/metrics/access.ts): staff, a bearer token or opt-in.
+  // /metrics decides its own access (src/lib/server/metrics-access.ts): staff, a bearer token or opt-in.
   if (access === 'private-data' && !session) {
     return new Response(JSON.stringify({ error: 'sign-in required', signin: '/auth/signin' }), {
       status: 401,

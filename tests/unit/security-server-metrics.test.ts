@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bearerMatches, metricsAllowed } from '../../src/routes/metrics/access.ts';
+import { bearerMatches, metricsAllowed } from '../../src/lib/server/metrics-access.ts';
 import { loadConfig } from '../../src/lib/server/config.ts';
 
 const TOKEN = 's3cret-scrape-token';
